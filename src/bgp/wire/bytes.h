@@ -90,21 +90,33 @@ public:
     size_t size() const { return out_.size(); }
     void PutU8(uint8_t v) { out_.push_back(v); }
     void PutU16(uint16_t v) {
-        uint8_t b[2] = {static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
-        out_.insert(out_.end(), b, b + 2);
+        uint8_t* p = Grow(2);
+        p[0] = static_cast<uint8_t>(v >> 8);
+        p[1] = static_cast<uint8_t>(v);
     }
     void PutU24(uint32_t v) {
-        uint8_t b[3] = {static_cast<uint8_t>(v >> 16), static_cast<uint8_t>(v >> 8),
-                        static_cast<uint8_t>(v)};
-        out_.insert(out_.end(), b, b + 3);
+        uint8_t* p = Grow(3);
+        p[0] = static_cast<uint8_t>(v >> 16);
+        p[1] = static_cast<uint8_t>(v >> 8);
+        p[2] = static_cast<uint8_t>(v);
     }
     void PutU32(uint32_t v) {
-        uint8_t b[4] = {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
-                        static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
-        out_.insert(out_.end(), b, b + 4);
+        uint8_t* p = Grow(4);
+        p[0] = static_cast<uint8_t>(v >> 24);
+        p[1] = static_cast<uint8_t>(v >> 16);
+        p[2] = static_cast<uint8_t>(v >> 8);
+        p[3] = static_cast<uint8_t>(v);
     }
-    void PutBytes(ByteView b) { out_.insert(out_.end(), b.begin(), b.end()); }
-    void PutBytes(const uint8_t* p, size_t n) { out_.insert(out_.end(), p, p + n); }
+    // Appends n octets and returns a pointer to them (valid until the next append).
+    uint8_t* Grow(size_t n) {
+        size_t at = out_.size();
+        out_.resize(at + n);
+        return out_.data() + at;
+    }
+    void PutBytes(ByteView b) { PutBytes(b.data(), b.size()); }
+    void PutBytes(const uint8_t* p, size_t n) {
+        if (n) std::memcpy(Grow(n), p, n);
+    }
     void PutZeros(size_t n) { out_.insert(out_.end(), n, 0); }
 
     // Reserves a 1- or 2-octet length slot; Patch* writes the number of bytes

@@ -1,6 +1,7 @@
 // UPDATE message decoding and encoding (RFC 4271 §4.3, RFC 4760, RFC 7606).
 #include <fmt/format.h>
 
+#include "bgp/family/inet/inet_codec.h"
 #include "bgp/wire/message.h"
 
 namespace bagpipe::bgp {
@@ -10,21 +11,13 @@ namespace {
 // Decodes the classic IPv4 withdrawn-routes or NLRI field.
 bool DecodeIpv4Field(ByteView field, const SessionContext& ctx, std::vector<InetNlri>& out,
                      std::string& why) {
-    const FamilyCodec* codec = FindFamilyCodec(Family::kIpv4Unicast);
-    NlriList list = std::vector<InetNlri>{};
     Reader r(field);
-    NlriContext nctx{ctx.add_path_rx(Family::kIpv4Unicast), false};
-    bool ok = codec->decode(r, nctx, list, why);
-    out = std::move(std::get<std::vector<InetNlri>>(list));
-    return ok;
+    return DecodeInetPrefixes(r, 4, ctx.add_path_rx(Family::kIpv4Unicast), out, why);
 }
 
 void EncodeIpv4Field(const std::vector<InetNlri>& prefixes, const SessionContext& ctx, Writer& w) {
-    const FamilyCodec* codec = FindFamilyCodec(Family::kIpv4Unicast);
-    NlriContext nctx{ctx.add_path_tx(Family::kIpv4Unicast), false};
-    // The codec works on NlriList; wrap without copying the common case twice.
-    NlriList list = prefixes;
-    for (size_t i = 0; i < prefixes.size(); ++i) codec->encode(list, i, nctx, w);
+    bool add_path = ctx.add_path_tx(Family::kIpv4Unicast);
+    for (const auto& p : prefixes) EncodeInetNlri(p, add_path, w);
 }
 
 }  // namespace

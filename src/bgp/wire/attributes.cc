@@ -121,10 +121,26 @@ void EncodeAsPathValue(const AsPath& path, bool four_octet, Writer& w) {
     }
 }
 
-bool NeedsAs4(const AsPath& path) {
+bool IsConfed(const AsPathSegment& seg) {
+    return seg.type == AsPathSegment::kConfedSequence || seg.type == AsPathSegment::kConfedSet;
+}
+
+// RFC 6793 §4.2.2: the AS4_PATH sent to an OLD speaker carries the AS path
+// without its confederation segments.
+AsPath As4PathFrom(const AsPath& path) {
+    AsPath out;
     for (const auto& seg : path.segments)
+        if (!IsConfed(seg)) out.segments.push_back(seg);
+    return out;
+}
+
+// True when a (non-confederation) ASN of `path` needs 4 octets.
+bool NeedsAs4(const AsPath& path) {
+    for (const auto& seg : path.segments) {
+        if (IsConfed(seg)) continue;
         for (auto asn : seg.asns)
             if (asn > 0xffff) return true;
+    }
     return false;
 }
 
@@ -133,13 +149,23 @@ struct AttrDecoder {
     const SessionContext& ctx;
     PathAttributes& out;
     std::optional<DecodeError> error;
+    // The attribute being decoded as received (header and value). RFC 4271
+    // §6.3: a NOTIFICATION's data is "the erroneous attribute (type, length,
+    // and value)", so it is copied, not re-encoded (which would lose a
+    // non-canonical Extended Length bit).
+    ByteView current;
+
+    Bytes Data(uint8_t flags, uint8_t code, ByteView value) const {
+        if (!current.empty()) return Bytes(current.begin(), current.end());
+        return AttributeBytes(flags, code, value);
+    }
 
     void Fail(const AttributeDescriptor& d, ErrorAction action, uint8_t subcode, uint8_t flags,
               ByteView value, std::string why) {
         DecodeError e;
         e.action = action;
-        e.notification = Notification{notif::kUpdateMessageError, subcode,
-                                      AttributeBytes(flags, d.code, value)};
+        e.notification =
+            Notification{notif::kUpdateMessageError, subcode, Data(flags, d.code, value)};
         e.reason = fmt::format("{}: {}", d.name, why);
         e.attribute_code = d.code;
         MergeError(error, std::move(e));
@@ -292,7 +318,7 @@ bool AttrDecoder::DecodeMpReach(const AttributeDescriptor& d, uint8_t flags, Byt
         DecodeError e;
         e.action = ErrorAction::kAfiSafiDisable;
         e.notification = Notification{notif::kUpdateMessageError, notif::kOptionalAttributeError,
-                                      AttributeBytes(flags, d.code, v)};
+                                      Data(flags, d.code, v)};
         e.reason = fmt::format("MP_REACH_NLRI {}: {}", FamilyName(mp.family), why);
         e.attribute_code = d.code;
         e.afi = mp.afi;
@@ -328,7 +354,7 @@ bool AttrDecoder::DecodeMpUnreach(const AttributeDescriptor& d, uint8_t flags, B
         DecodeError e;
         e.action = ErrorAction::kAfiSafiDisable;
         e.notification = Notification{notif::kUpdateMessageError, notif::kOptionalAttributeError,
-                                      AttributeBytes(flags, d.code, v)};
+                                      Data(flags, d.code, v)};
         e.reason = fmt::format("MP_UNREACH_NLRI {}: {}", FamilyName(mp.family), why);
         e.attribute_code = d.code;
         e.afi = mp.afi;
@@ -398,6 +424,7 @@ std::optional<DecodeError> DecodePathAttributes(ByteView block, const SessionCon
     AttrDecoder dec{ctx, out, std::nullopt};
     Reader r(block);
     while (!r.empty()) {
+        const uint8_t* const attr_start = r.data();
         uint8_t flags = 0, code = 0;
         size_t length = 0;
         bool framed = r.ReadU8(flags) && r.ReadU8(code);
@@ -414,11 +441,14 @@ std::optional<DecodeError> DecodePathAttributes(ByteView block, const SessionCon
         }
         ByteView value;
         if (!framed || !r.ReadBytes(length, value)) {
-            // RFC 7606 §4: an attribute overrunning the block. Treat-as-withdraw
-            // is only safe when no MP attribute could hide NLRI in the damage.
+            // RFC 7606 §4: an attribute overrunning the block, or fewer octets
+            // left than an attribute header needs. Treat-as-withdraw is only
+            // safe when no MP attribute could hide NLRI in the damage; a header
+            // cut short cannot hide one unless its type code says MP (when the
+            // code octet is missing, `code` is 0).
             DecodeError e;
             bool mp_possible = out.has(attr::kMpReach) || out.has(attr::kMpUnreach) ||
-                               code == attr::kMpReach || code == attr::kMpUnreach || !framed;
+                               code == attr::kMpReach || code == attr::kMpUnreach;
             e.action = mp_possible ? kReset : kWithdraw;
             e.notification =
                 Notification{notif::kUpdateMessageError, notif::kMalformedAttributeList, {}};
@@ -429,6 +459,8 @@ std::optional<DecodeError> DecodePathAttributes(ByteView block, const SessionCon
             MergeError(dec.error, std::move(e));
             break;
         }
+        dec.current = ByteView(attr_start, static_cast<size_t>(value.data() + value.size() -
+                                                               attr_start));
 
         const AttributeDescriptor* d = FindAttributeDescriptor(code);
         if (out.has(code) || (!d && std::any_of(out.unknown.begin(), out.unknown.end(),
@@ -449,7 +481,7 @@ std::optional<DecodeError> DecodePathAttributes(ByteView block, const SessionCon
                            DecodeError::Reset(notif::kUpdateMessageError,
                                               notif::kUnrecognizedWellKnown,
                                               fmt::format("unrecognized well-known attribute {}", code),
-                                              AttributeBytes(flags, code, value)));
+                                              dec.Data(flags, code, value)));
                 continue;
             }
             if (flags & attr::kTransitive) {
@@ -572,6 +604,14 @@ bool EncodeAttribute(const PathAttributes& a, uint8_t code, const SessionContext
     if (!a.has(code)) return false;
     const AttributeDescriptor* d = FindAttributeDescriptor(code);
     if (!d) return false;
+    // An empty list is not a valid value of these attributes (RFC 7606 §7.8,
+    // §7.10, §7.14; RFC 8092 §6: "not a non-zero multiple"): a peer would
+    // treat the UPDATE as a withdrawal. Present-but-empty is written as absent.
+    if ((code == attr::kCommunities && a.communities.empty()) ||
+        (code == attr::kClusterList && a.cluster_list.empty()) ||
+        (code == attr::kExtCommunities && a.ext_communities.empty()) ||
+        (code == attr::kLargeCommunities && a.large_communities.empty()))
+        return false;
     uint8_t flags = d->flags;
     switch (code) {
         case attr::kOrigin:
@@ -673,7 +713,7 @@ void EncodePathAttributes(const PathAttributes& a, const SessionContext& ctx, Wr
     bool add_as4_aggr = !ctx.asn4 && a.has(attr::kAggregator) && !a.has(attr::kAs4Aggregator) &&
                         a.aggregator.asn > 0xffff;
     if (add_as4_path) {
-        as4_extra.as4_path = a.as_path;
+        as4_extra.as4_path = As4PathFrom(a.as_path);
         as4_extra.set(attr::kAs4Path);
     }
     if (add_as4_aggr) {
@@ -681,7 +721,7 @@ void EncodePathAttributes(const PathAttributes& a, const SessionContext& ctx, Wr
         as4_extra.set(attr::kAs4Aggregator);
     }
     auto unknown_it = a.unknown.begin();
-    for (unsigned code = 1; code < 256; ++code) {
+    for (unsigned code = 0; code < 256; ++code) {
         while (unknown_it != a.unknown.end() && unknown_it->code < code) ++unknown_it;
         if (unknown_it != a.unknown.end() && unknown_it->code == code &&
             !FindAttributeDescriptor(static_cast<uint8_t>(code))) {

@@ -180,11 +180,15 @@ std::optional<DecodeError> DecodePathAttributes(ByteView block, const SessionCon
 // (extended length only when the value exceeds 255 octets; unknown optional
 // transitive attributes get the Partial bit). MP_REACH/MP_UNREACH are written
 // when present. With ctx.asn4 false, 4-octet ASNs become AS_TRANS and
-// AS4_PATH/AS4_AGGREGATOR are added (RFC 6793 §4.2.2) unless already present.
+// AS4_PATH/AS4_AGGREGATOR are added (RFC 6793 §4.2.2) unless already present;
+// the added AS4_PATH leaves out confederation segments. COMMUNITIES,
+// CLUSTER_LIST, EXTENDED_COMMUNITIES and LARGE_COMMUNITIES with an empty list
+// are not written (an empty value is malformed, RFC 7606 §7).
 void EncodePathAttributes(const PathAttributes& attrs, const SessionContext& ctx, Writer& w);
 
 // Encodes a single attribute (header + value) for codes other than
-// MP_REACH/MP_UNREACH; false when `code` is not present in attrs.
+// MP_REACH/MP_UNREACH; false (nothing written) when `code` is not present in
+// attrs, or is one of the list attributes above with an empty list.
 bool EncodeAttribute(const PathAttributes& attrs, uint8_t code, const SessionContext& ctx,
                      Writer& w);
 

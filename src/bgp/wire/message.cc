@@ -120,7 +120,8 @@ void DecodeNotification(Reader& r, DecodeResult& res) {
     res.message = std::move(m);
 }
 
-void DecodeRouteRefresh(Reader& r, DecodeResult& res) {
+// `whole` is the complete message, header included.
+void DecodeRouteRefresh(Reader& r, ByteView whole, DecodeResult& res) {
     RouteRefreshMessage m;
     r.ReadU16(m.afi);
     r.ReadU8(m.subtype);
@@ -130,9 +131,11 @@ void DecodeRouteRefresh(Reader& r, DecodeResult& res) {
     if ((m.subtype == RouteRefreshMessage::kBeginOfRib ||
          m.subtype == RouteRefreshMessage::kEndOfRib) &&
         !r.empty()) {
+        // The data field carries the complete ROUTE-REFRESH message (RFC 7313 §5).
         res.error = DecodeError::Reset(notif::kRouteRefreshError,
                                        notif::kInvalidRouteRefreshLength,
-                                       "ROUTE-REFRESH BoRR/EoRR longer than 4 octets");
+                                       "ROUTE-REFRESH BoRR/EoRR longer than 4 octets",
+                                       Bytes(whole.begin(), whole.end()));
     }
     res.message = m;
 }
@@ -244,7 +247,7 @@ DecodeResult DecodeMessage(ByteView bytes, const SessionContext& ctx) {
         case MessageType::kUpdate: DecodeUpdateBody(r, ctx, res); break;
         case MessageType::kNotification: DecodeNotification(r, res); break;
         case MessageType::kKeepalive: res.message = KeepaliveMessage{}; break;
-        case MessageType::kRouteRefresh: DecodeRouteRefresh(r, res); break;
+        case MessageType::kRouteRefresh: DecodeRouteRefresh(r, bytes, res); break;
     }
     return res;
 }
@@ -253,9 +256,19 @@ Bytes EncodeOpen(const OpenMessage& m) {
     Bytes caps;
     Writer cw(caps);
     for (const auto& c : m.capabilities) EncodeCapability(c, cw);
+    // RFC 9072: the extended encoding (2-octet parameter lengths) is needed
+    // when the parameters, in the classic encoding, would not fit 255 octets
+    // or one of them would not fit a 1-octet length. Decide before writing
+    // any parameter, since the choice changes every parameter header.
+    bool extended = m.extended_parameters || caps.size() > 255;
+    size_t classic_size = caps.empty() ? 0 : 2 + caps.size();
+    for (const auto& [type, v] : m.other_parameters) {
+        classic_size += 2 + v.size();
+        if (v.size() > 255) extended = true;
+    }
+    if (classic_size > 255) extended = true;
     Bytes params;
     Writer pw(params);
-    bool extended = m.extended_parameters || caps.size() + 2 > 255;
     auto put_param = [&](uint8_t type, ByteView v) {
         pw.PutU8(type);
         if (extended)
@@ -266,9 +279,6 @@ Bytes EncodeOpen(const OpenMessage& m) {
     };
     if (!caps.empty()) put_param(2, caps);
     for (const auto& [type, v] : m.other_parameters) put_param(type, v);
-    if (!extended && params.size() > 255) {
-        extended = true;  // unreachable in practice; keeps the encoding valid
-    }
 
     Bytes out;
     Writer w(out);

@@ -38,19 +38,25 @@ PackResult PackMp(uint8_t mp_code, const Bytes& before, const Bytes& after, cons
                   size_t max_size, Bytes& out) {
     PackResult res;
     const size_t n = NlriCount(nlri);
-    const size_t fixed = kHeaderSize + 2 + 2 + before.size() + 4 + mp_fixed.size() + after.size();
-    if (fixed > max_size) {
+    // Everything but the MP attribute's header and NLRI. The header has 3
+    // octets while the MP value fits 255 octets, 4 beyond (extended length):
+    // counting 4 always would split one NLRI early in that case.
+    const size_t fixed = kHeaderSize + 2 + 2 + before.size() + mp_fixed.size() + after.size();
+    auto fits = [&](size_t used) {
+        size_t mp_header = mp_fixed.size() + used > 255 ? 4 : 3;
+        return fixed + mp_header + used <= max_size;
+    };
+    if (!fits(0)) {
         res.oversized = n;
         return res;
     }
-    const size_t budget = max_size - fixed;
     size_t i = 0;
     while (i < n) {
         size_t used = 0;
         size_t first = i;
         while (i < n) {
             size_t sz = codec.encoded_size(nlri, i, nctx);
-            if (used + sz > budget) break;
+            if (!fits(used + sz)) break;
             used += sz;
             ++i;
         }

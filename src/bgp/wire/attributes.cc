@@ -208,6 +208,16 @@ bool AttrDecoder::Decode(const AttributeDescriptor& d, ErrorAction action, uint8
                 Fail(d, action, notif::kMalformedAsPath, flags, v, why);
                 return false;
             }
+            // RFC 6793 §6: confederation segments make AS4_PATH malformed.
+            for (const auto& seg : out.as4_path.segments) {
+                if (seg.type == AsPathSegment::kConfedSequence ||
+                    seg.type == AsPathSegment::kConfedSet) {
+                    Fail(d, action, notif::kMalformedAsPath, flags, v,
+                         "confederation segment in AS4_PATH");
+                    out.as4_path.segments.clear();
+                    return false;
+                }
+            }
             return true;
         }
         case attr::kNextHop:
@@ -422,6 +432,7 @@ void PutAttributeHeader(uint8_t flags, uint8_t code, size_t length, Writer& w) {
 std::optional<DecodeError> DecodePathAttributes(ByteView block, const SessionContext& ctx,
                                                 bool has_nlri, PathAttributes& out) {
     AttrDecoder dec{ctx, out, std::nullopt};
+    std::bitset<256> seen;
     Reader r(block);
     while (!r.empty()) {
         const uint8_t* const attr_start = r.data();
@@ -463,8 +474,11 @@ std::optional<DecodeError> DecodePathAttributes(ByteView block, const SessionCon
                                                                attr_start));
 
         const AttributeDescriptor* d = FindAttributeDescriptor(code);
-        if (out.has(code) || (!d && std::any_of(out.unknown.begin(), out.unknown.end(),
-                                                [&](const auto& a) { return a.code == code; }))) {
+        // Tracked apart from `present`: a first copy that was malformed and
+        // dropped still makes a second copy a repetition.
+        bool repeated = seen.test(code);
+        seen.set(code);
+        if (repeated) {
             // RFC 7606 §3 g: repeated MP attributes reset; others keep the first.
             DecodeError e;
             e.action = (code == attr::kMpReach || code == attr::kMpUnreach) ? kReset : kDiscard;

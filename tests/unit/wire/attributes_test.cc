@@ -33,11 +33,12 @@ uint32_t GenAsn() {
     return *rc::gen::oneOf(rc::gen::inRange<uint32_t>(1, 65536), rc::gen::arbitrary<uint32_t>());
 }
 
-AsPath GenAsPath() {
+// AS4_PATH never carries confederation segments (RFC 6793 §6): with_confed false.
+AsPath GenAsPath(bool with_confed = true) {
     AsPath p;
-    p.segments = GenList<AsPathSegment>(0, 4, [] {
+    p.segments = GenList<AsPathSegment>(0, 4, [with_confed] {
         AsPathSegment s;
-        s.type = static_cast<uint8_t>(*rc::gen::inRange(1, 5));
+        s.type = static_cast<uint8_t>(*rc::gen::inRange(1, with_confed ? 5 : 3));
         // Up to 255 ASNs: longer segments are split on encode (tested apart).
         size_t n =
             *rc::gen::oneOf(rc::gen::inRange<size_t>(1, 8), rc::gen::inRange<size_t>(1, 256));
@@ -182,7 +183,7 @@ PathAttributes GenAttributes(bool with_mp) {
         a.set(attr::kExtCommunities);
     }
     if (maybe()) {
-        a.as4_path = GenAsPath();
+        a.as4_path = GenAsPath(false);
         a.set(attr::kAs4Path);
     }
     if (maybe()) {

@@ -113,6 +113,32 @@ TEST(Rfc7606AttributeDiscard, As4PathOnAsn4Session) {
     EXPECT_EQ(Msg(r).attributes.as4_aggregator.asn, 4200000000u);
 }
 
+// RFC 6793 §6: an AS4_PATH with a confederation segment is malformed and
+// discarded (the AS_PATH alone is used); the UPDATE stays.
+TEST(Rfc7606AttributeDiscard, As4PathWithConfederationSegment) {
+    SessionContext asn2;
+    asn2.asn4 = false;
+    const Bytes as4_path = Attr(kOptTrans, attr::kAs4Path, Hex("0301" "fa56ea00" "0201" "fa56ea01"));
+    DecodeResult r = DecodeUpdate(Cat({Mandatory(), as4_path}), Nlri(), asn2);
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->action, ErrorAction::kAttributeDiscard) << r.error->reason;
+    EXPECT_FALSE(Msg(r).attributes.has(attr::kAs4Path));
+    EXPECT_TRUE(Msg(r).attributes.as4_path.segments.empty());
+    EXPECT_EQ(Msg(r).nlri.size(), 1u);
+}
+
+// A repetition of an attribute whose first copy was malformed and dropped is
+// still a repetition (RFC 7606 §3 g): the second copy is not taken instead.
+TEST(Rfc7606AttributeDiscard, RepeatAfterMalformedFirstCopy) {
+    // ATOMIC_AGGREGATE with a length of 1 (discarded), then a valid one.
+    DecodeResult r = DecodeUpdate(Cat({Mandatory(), Attr(kWellKnown, attr::kAtomicAggregate, {0}),
+                                       Attr(kWellKnown, attr::kAtomicAggregate, {})}));
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->action, ErrorAction::kAttributeDiscard) << r.error->reason;
+    EXPECT_FALSE(Msg(r).attributes.has(attr::kAtomicAggregate));
+    EXPECT_EQ(Msg(r).nlri.size(), 1u);
+}
+
 // ---------------------------------------------------------------------------
 // Treat-as-withdraw: the UPDATE's NLRI are withdrawn; they must still be
 // located, so they are decoded.

@@ -411,6 +411,8 @@ public:
     virtual size_t live() const = 0;
     virtual size_t pending() const = 0;
     virtual void ForEach(const RouteFn& fn) const = 0;
+    virtual bool Visit(uint32_t& cursor, size_t max_routes, const RouteFn& fn) const = 0;
+    virtual void Pin(bool on) = 0;
     virtual void Drain(const ChangeFn& fn) = 0;
 };
 
@@ -470,9 +472,11 @@ public:
         for (uint32_t idx = 0; idx < size_ && count > 0; ++idx) {
             EntryT& e = At(idx);
             bool best_removed = false;
+            Snapshot pre;
             for (size_t i = e.size(); i-- > 0;) {
                 const Path& p = e[i];
                 if (p.peer() != peer || (stale_only && !p.stale())) continue;
+                if (!pre.taken) pre = Snap(e);
                 e.EraseAt(i);
                 --count;
                 ++removed;
@@ -483,7 +487,7 @@ public:
                     --live_;
                 else
                     Reselect(e);
-                MarkChanged(idx, e);
+                MarkChanged(idx, e, std::move(pre));
             }
         }
         return removed;
@@ -509,7 +513,9 @@ public:
             if (e.size() < 2) continue;
             bool has = false;
             for (size_t i = 0; i < e.size() && !has; ++i) has = e[i].peer() == peer;
-            if (has && Reselect(e)) MarkChanged(idx, e);
+            if (!has) continue;
+            Snapshot pre = Snap(e);
+            if (Reselect(e)) MarkChanged(idx, e, std::move(pre));
         }
     }
 
@@ -534,20 +540,52 @@ public:
         }
     }
 
+    bool Visit(uint32_t& cursor, size_t max_routes, const RouteFn& fn) const override {
+        size_t visited = 0;
+        while (cursor < size_ && visited < max_routes) {
+            const EntryT& e = At(cursor++);
+            if (e.empty()) continue;
+            fn(RouteKey(family_, e.key.data()), e.span());
+            ++visited;
+        }
+        return cursor >= size_;
+    }
+
+    void Pin(bool on) override {
+        if (on)
+            ++pins_;
+        else if (pins_ > 0)
+            --pins_;
+    }
+
     void Drain(const ChangeFn& fn) override {
         std::vector<uint32_t> empties;
-        for (uint32_t idx : changed_) {
-            EntryT& e = At(idx);
+        for (LogEntry& l : changed_) {
+            EntryT& e = At(l.idx);
             e.set_flag(PathSet::kChanged, false);
             fn(RouteChange{family_, RouteKey(family_, e.key.data()),
-                           e.empty() ? nullptr : &e[0]});
-            if (e.empty()) empties.push_back(idx);
+                           e.empty() ? nullptr : &e[0], l.old_peer, l.old_attrs.get()});
+            if (e.empty()) empties.push_back(l.idx);
         }
         // A big batch leaves a big log: give its memory back.
         if (changed_.capacity() > kKeptLogCapacity)
-            std::vector<uint32_t>().swap(changed_);
+            std::vector<LogEntry>().swap(changed_);
         else
             changed_.clear();
+        // While a scan (Visit) is under way, entries must keep their indices:
+        // empties wait, in place, for a drain with no scan.
+        if (pins_ > 0) {
+            deferred_.insert(deferred_.end(), empties.begin(), empties.end());
+            return;
+        }
+        if (!deferred_.empty()) {
+            for (uint32_t idx : deferred_)
+                if (idx < size_ && At(idx).empty() && !At(idx).flag(PathSet::kChanged))
+                    empties.push_back(idx);
+            std::vector<uint32_t>().swap(deferred_);
+            std::sort(empties.begin(), empties.end());
+            empties.erase(std::unique(empties.begin(), empties.end()), empties.end());
+        }
         if (empties.size() * 4 >= size_) {
             Compact();  // a quarter or more of the entries go: rebuild
             return;
@@ -655,10 +693,27 @@ private:
         index_ = std::move(fresh);
     }
 
-    void MarkChanged(uint32_t idx, EntryT& e) {
+    // The best path of an entry before a change, for the change log: taken
+    // only when the entry is not logged yet (a logged entry keeps the best
+    // path it had at the previous drain).
+    struct Snapshot {
+        bool taken = false;
+        PeerId peer = 0;
+        AttrRef attrs;
+    };
+    Snapshot Snap(const EntryT& e) const {
+        Snapshot s;
+        s.taken = true;
+        if (e.flag(PathSet::kChanged) || e.empty()) return s;
+        s.peer = e[0].peer();
+        s.attrs = e[0].attrs();
+        return s;
+    }
+
+    void MarkChanged(uint32_t idx, EntryT& e, Snapshot pre) {
         if (e.flag(PathSet::kChanged)) return;
         e.set_flag(PathSet::kChanged, true);
-        changed_.push_back(idx);
+        changed_.push_back(LogEntry{idx, pre.peer, std::move(pre.attrs)});
     }
 
     // Puts the best path first; true when that moved another path there.
@@ -678,23 +733,25 @@ private:
             if (p.peer() != peer || p.path_id() != path_id) continue;
             p.set_stale(false);
             if (p.Same(attrs, payload)) return true;
+            Snapshot pre = Snap(e);
             p.Set(attrs, payload);
             if (i == 0) {
                 if (n > 1) Reselect(e);
-                MarkChanged(idx, e);
+                MarkChanged(idx, e, std::move(pre));
             } else if (Reselect(e)) {
-                MarkChanged(idx, e);
+                MarkChanged(idx, e, std::move(pre));
             }
             return true;
         }
         if (e.full()) return false;
+        Snapshot pre = Snap(e);
         e.Add(Path(peer, path_id, attrs, payload));
         ++state_->PeerPaths(peer, family_);
         if (n == 0) {
             ++live_;
-            MarkChanged(idx, e);
+            MarkChanged(idx, e, std::move(pre));
         } else if (Reselect(e)) {
-            MarkChanged(idx, e);
+            MarkChanged(idx, e, std::move(pre));
         }
         return true;
     }
@@ -706,6 +763,7 @@ private:
         for (size_t i = 0; i < e.size(); ++i) {
             const Path& p = e[i];
             if (p.peer() != peer || p.path_id() != path_id) continue;
+            Snapshot pre = i == 0 ? Snap(e) : Snapshot{};
             e.EraseAt(i);
             --state_->PeerPaths(peer, family_);
             if (i == 0) {
@@ -713,7 +771,7 @@ private:
                     --live_;
                 else
                     Reselect(e);
-                MarkChanged(idx, e);
+                MarkChanged(idx, e, std::move(pre));
             }
             return 1;
         }
@@ -726,7 +784,14 @@ private:
     size_t size_ = 0;  // entries, including empty ones awaiting the drain
     size_t live_ = 0;  // entries with paths
     Index index_;
-    std::vector<uint32_t> changed_;
+    struct LogEntry {
+        uint32_t idx;
+        PeerId old_peer;
+        AttrRef old_attrs;  // null: no best path at the previous drain
+    };
+    std::vector<LogEntry> changed_;
+    uint32_t pins_ = 0;               // scans under way (Rib::PinLayout)
+    std::vector<uint32_t> deferred_;  // empties kept in place while pinned
 };
 
 }  // namespace detail
@@ -847,6 +912,19 @@ size_t Rib::PendingChanges() const {
     for (const auto& t : tables_)
         if (t) n += t->pending();
     return n;
+}
+
+bool Rib::VisitRoutes(Family family, uint32_t& cursor, size_t max_routes,
+                      const std::function<void(const RouteKey&, std::span<const Path>)>& fn) const {
+    auto* t = Table(family);
+    return t ? t->Visit(cursor, max_routes, fn) : true;
+}
+
+void Rib::PinLayout(Family family, bool on) {
+    if (on)
+        MakeTable(family).Pin(true);
+    else if (auto* t = Table(family))
+        t->Pin(false);
 }
 
 void Rib::DrainChanges(const std::function<void(const RouteChange&)>& fn) {

@@ -112,6 +112,10 @@ struct RouteChange {
     Family family;
     RouteKey key;      // path id 0
     const Path* best;  // null: the route is gone; valid during the callback only
+    // The best path as of the previous drain (what the export stage last
+    // saw): its peer and attribute set, or null attrs when there was none.
+    PeerId old_peer = 0;
+    const AttrEntry* old_attrs = nullptr;
 };
 
 class Rib {
@@ -161,6 +165,17 @@ public:
     // particular order.
     void ForEachRoute(Family family,
                       const std::function<void(const RouteKey&, std::span<const Path>)>& fn) const;
+
+    // Resumable scan (e.g. a full-table export paced by back-pressure): calls
+    // fn for at most max_routes keys of `family` with paths, from `cursor`
+    // (start at 0), and advances it; true once the table is done. Entries
+    // added meanwhile are visited if they land after the cursor. While the
+    // family is pinned (PinLayout on), drains keep entries in place, so a
+    // scan never skips or repeats a key that stays in the table.
+    bool VisitRoutes(Family family, uint32_t& cursor, size_t max_routes,
+                     const std::function<void(const RouteKey&, std::span<const Path>)>& fn) const;
+    // Pin / unpin `family`'s layout; pins nest (one per scan under way).
+    void PinLayout(Family family, bool on);
 
     // Keys logged since the last drain.
     size_t PendingChanges() const;

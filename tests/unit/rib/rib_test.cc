@@ -3,6 +3,8 @@
 // (RapidCheck), DropPeer, graceful-restart stale marking and sweeping,
 // ADD-PATH, NLRI data kept per path, and the deduplicated change log.
 #include <gtest/gtest.h>
+
+#include <set>
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
@@ -649,6 +651,75 @@ TEST_F(RibTest, AttributeSetsAreReleasedWithTheirRoutes) {
     rib.DropPeer(1);
     rib.DrainChanges([](const RouteChange&) {});
     EXPECT_EQ(store.size(), 0u);
+}
+
+// The change log carries the best path of the previous drain: the export
+// stage needs it to know who was sent the route before.
+TEST_F(RibTest, ChangeLogCarriesThePreviousBestPath) {
+    AddPeer(1);
+    AddPeer(2);
+    Announce(1, VpnAttrs(1));
+    std::vector<std::pair<int, const AttrEntry*>> seen;
+    auto drain = [&] {
+        seen.clear();
+        rib.DrainChanges([&](const RouteChange& c) {
+            seen.push_back({c.old_attrs ? c.old_peer : -1, c.old_attrs});
+        });
+    };
+    drain();
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].first, -1);  // new route: nothing before
+    const AttrRef first = Attrs(VpnAttrs(1));
+    // Peer 1 changes its attributes, then peer 2 wins with a higher
+    // LOCAL_PREF, in one batch: the old best is peer 1's first set.
+    Announce(1, VpnAttrs(7));
+    Announce(2, VpnAttrs(1, {}, 200));
+    drain();
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].first, 1);
+    EXPECT_EQ(seen[0].second, first.get());
+    // Both withdraw: the old best is peer 2's.
+    rib.DropPeer(2);
+    rib.DropPeer(1);
+    drain();
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0].first, 2);
+}
+
+// A pinned scan visits every key that stays in the table exactly once,
+// however many keys are removed (and erased by drains) under it.
+TEST_F(RibTest, PinnedScanNeitherSkipsNorRepeats) {
+    AddPeer(1);
+    std::vector<VpnNlri> routes;
+    for (uint32_t i = 0; i < 1000; ++i) routes.push_back(Route(i));
+    Announce(1, VpnAttrs(1), routes);
+    rib.DrainChanges([](const RouteChange&) {});
+    rib.PinLayout(kVpn, true);
+    uint32_t cursor = 0;
+    std::set<RouteKey> visited;
+    size_t repeats = 0;
+    bool done = false;
+    uint32_t round = 0;
+    while (!done) {
+        done = rib.VisitRoutes(kVpn, cursor, 50, [&](const RouteKey& k, std::span<const Path>) {
+            if (!visited.insert(k).second) ++repeats;
+        });
+        // Withdraw 40 routes that are even-numbered, and drain.
+        std::vector<VpnNlri> gone;
+        for (uint32_t j = 0; j < 40 && round * 40 + j < 500; ++j) gone.push_back(Route(2 * (round * 40 + j)));
+        ++round;
+        rib.Withdraw(1, kVpn, NlriList(std::move(gone)));
+        rib.DrainChanges([](const RouteChange&) {});
+    }
+    rib.PinLayout(kVpn, false);
+    EXPECT_EQ(repeats, 0u);
+    for (uint32_t i = 1; i < 1000; i += 2) EXPECT_TRUE(visited.count(Key(i))) << i;
+    // Unpinned, the next drain erases the deferred empties.
+    rib.DrainChanges([](const RouteChange&) {});
+    EXPECT_EQ(rib.RouteCount(kVpn), 500u);
+    size_t n = 0;
+    rib.ForEachRoute(kVpn, [&](const RouteKey&, std::span<const Path>) { ++n; });
+    EXPECT_EQ(n, 500u);
 }
 
 }  // namespace

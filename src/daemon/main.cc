@@ -1,0 +1,151 @@
+// bagpipe-bgp: the daemon. Loads bgp.conf, runs the BGP speaker (and, in
+// later issues, the VPN instances, REST API and dataplane drivers) on one
+// Boost.Asio event loop; SIGTERM/SIGINT send a Cease to every peer and exit.
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "config/config_loader.h"
+#include "daemon/speaker_config.h"
+#include "daemon/state_file.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+struct Options {
+    std::string config_file = "/etc/bagpipe-bgp/bgp.conf";
+    std::string log_file;
+    std::string state_file;
+    bool debug = false;
+    bool check = false;
+};
+
+void SetUpLogging(const Options& o, const bagpipe::config::DaemonConfig* c) {
+    std::string file = !o.log_file.empty() ? o.log_file : c ? c->logging.log_file : "";
+    std::shared_ptr<spdlog::logger> logger;
+    if (!file.empty())
+        logger = std::make_shared<spdlog::logger>(
+            "bagpipe-bgp", std::make_shared<spdlog::sinks::basic_file_sink_mt>(file));
+    else
+        logger = std::make_shared<spdlog::logger>(
+            "bagpipe-bgp", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    spdlog::set_default_logger(logger);
+    const bool debug = o.debug || (c && c->logging.debug);
+    spdlog::set_level(debug ? spdlog::level::debug : spdlog::level::info);
+    spdlog::flush_on(spdlog::level::info);
+}
+
+// Rewrites the state file at most every 200 ms while the speaker reports
+// changes, and every 2 s regardless (timers, session states).
+class StateWriter {
+public:
+    StateWriter(asio::any_io_executor ex, const bagpipe::bgp::BgpSpeaker& speaker, std::string path)
+        : timer_(ex), speaker_(speaker), path_(std::move(path)) {}
+    void MarkDirty() {
+        dirty_ = true;
+        Arm(200ms);
+    }
+    void Start() { Arm(0ms); }
+    void Stop() { timer_.cancel(); stopped_ = true; }
+    void WriteNow() {
+        dirty_ = false;
+        const std::string text =
+            bagpipe::daemon::SpeakerStateJson(speaker_, bagpipe::daemon::kStateFileMaxRoutes).dump(1);
+        if (!bagpipe::daemon::WriteFileAtomically(path_, text))
+            spdlog::warn("cannot write the state file {}", path_);
+    }
+
+private:
+    void Arm(std::chrono::milliseconds d) {
+        if (armed_ || stopped_) return;
+        armed_ = true;
+        timer_.expires_after(d);
+        timer_.async_wait([this](const boost::system::error_code& ec) {
+            armed_ = false;
+            if (ec || stopped_) return;
+            WriteNow();
+            Arm(2000ms);
+        });
+    }
+    asio::steady_timer timer_;
+    const bagpipe::bgp::BgpSpeaker& speaker_;
+    std::string path_;
+    bool dirty_ = false;
+    bool armed_ = false;
+    bool stopped_ = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    CLI::App app{"bagpipe-bgp: BGP VPN speaker for compute nodes (E-VPN, IP-VPN, RT Constraint)"};
+    app.add_option("--config-file", o.config_file, "configuration file (INI)")->capture_default_str();
+    app.add_option("--log-file", o.log_file, "log to this file instead of stderr");
+    app.add_flag("--debug,-d", o.debug, "debug logging");
+    app.add_option("--state-file", o.state_file,
+                   "keep a JSON summary of peers and routes in this file (rewritten atomically)");
+    app.add_flag("--check-config", o.check, "load and validate the configuration, then exit");
+    app.allow_extras(false);
+    CLI11_PARSE(app, argc, argv);
+
+    auto loaded = bagpipe::config::LoadConfigFile(o.config_file);
+    SetUpLogging(o, loaded.config ? &*loaded.config : nullptr);
+    for (const auto& w : loaded.warnings) spdlog::warn("{}", w);
+    if (!loaded.ok()) {
+        for (const auto& e : loaded.errors) spdlog::error("{}", e);
+        spdlog::error("bagpipe-bgp: invalid configuration {}", o.config_file);
+        return 2;
+    }
+    const bagpipe::config::DaemonConfig& cfg = *loaded.config;
+    if (o.check) {
+        std::printf("%s: OK (%zu peers)\n", o.config_file.c_str(), cfg.peers.size());
+        return 0;
+    }
+
+    asio::io_context io(1);
+    bagpipe::bgp::BgpSpeaker speaker(io.get_executor(), bagpipe::daemon::MakeSpeakerConfig(cfg));
+    std::unique_ptr<StateWriter> state;
+    if (!o.state_file.empty()) {
+        state = std::make_unique<StateWriter>(io.get_executor(), speaker, o.state_file);
+        speaker.set_on_change([&state] { state->MarkDirty(); });
+        state->Start();
+    }
+    spdlog::info("bagpipe-bgp starting: AS {}, router id {}, {} peer(s){}", cfg.bgp.my_as,
+                 cfg.bgp.router_id.ToString(), cfg.peers.size(),
+                 cfg.bgp.route_reflector ? ", route reflector" : "");
+    if (auto ec = speaker.Start()) {
+        spdlog::error("bagpipe-bgp: cannot listen on {}:{}: {}", cfg.bgp.local_address.ToString(),
+                      cfg.bgp.listen_port, ec.message());
+        return 1;
+    }
+
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    bool stopping = false;
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec || stopping) return;
+        stopping = true;
+        spdlog::info("bagpipe-bgp: signal {}: closing the sessions", sig);
+        speaker.Shutdown("bagpipe-bgp shutting down", 3000ms, [&] {
+            if (state) {
+                state->WriteNow();
+                state->Stop();
+            }
+            io.stop();
+        });
+    });
+    std::signal(SIGPIPE, SIG_IGN);
+    io.run();
+    spdlog::info("bagpipe-bgp: stopped");
+    return 0;
+}

@@ -1,0 +1,257 @@
+// BgpSpeaker over real loopback TCP: a route reflector and its clients, all
+// BgpSpeakers on one io_context, each on its own 127.0.60.x address. Time
+// runs 100x faster (10 ms per FSM second).
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "../session/test_peer.h"
+#include "bgp/family/rtc/rtc_nlri.h"
+#include "bgp/rib/route_key.h"
+#include "bgp/speaker/speaker.h"
+
+namespace bagpipe::bgp {
+namespace {
+
+using session_test::Ip;
+using session_test::RunFor;
+using session_test::RunUntil;
+using namespace std::chrono_literals;
+
+constexpr uint32_t kAs = 64512;
+constexpr Family kVpn = Family::kIpv4Vpn;
+constexpr Family kRtc = Family::kIpv4Rtc;
+
+FamilySet Families(bool rtc) {
+    FamilySet s;
+    s.set(FamilyIndex(Family::kIpv4Vpn));
+    s.set(FamilyIndex(Family::kL2vpnEvpn));
+    if (rtc) s.set(FamilyIndex(kRtc));
+    return s;
+}
+
+PeerSessionConfig Session(const std::string& local, const std::string& peer, uint16_t port,
+                          uint32_t id, bool passive, bool rtc, uint32_t peer_as = kAs) {
+    PeerSessionConfig c;
+    c.local_address = Ip(local.c_str());
+    c.peer_address = Ip(peer.c_str());
+    c.peer_port = port;
+    c.time_scale = 10ms;
+    c.close_timeout = 500ms;
+    c.fsm.local_as = kAs;
+    c.fsm.peer_as = peer_as;
+    c.fsm.local_bgp_id = id;
+    c.fsm.hold_time = 30;
+    c.fsm.passive = passive;
+    c.fsm.families = Families(rtc);
+    c.fsm.retry_min_ms = 200;
+    c.fsm.retry_max_ms = 1000;
+    c.fsm.random_seed = id;
+    return c;
+}
+
+PathAttributes VpnAttrs(uint32_t rt) {
+    PathAttributes a;
+    a.origin = Origin::kIgp;
+    a.set(attr::kOrigin);
+    a.set(attr::kAsPath);
+    a.local_pref = 100;
+    a.set(attr::kLocalPref);
+    a.ext_communities = {ExtCommunity::RouteTarget(0, kAs, rt),
+                         ExtCommunity::Encapsulation(static_cast<uint16_t>(TunnelType::kMplsOverGre))};
+    a.set(attr::kExtCommunities);
+    return a;
+}
+
+std::vector<VpnNlri> Routes(uint32_t first, uint32_t n, uint32_t label = 100) {
+    std::vector<VpnNlri> v;
+    for (uint32_t i = first; i < first + n; ++i) {
+        VpnNlri r;
+        r.labels = LabelStack::One(MplsLabelField(label + i));
+        r.rd = RouteDistinguisher::Type0(kAs, 1);
+        r.prefix.address = IpAddress::V4(0x0a000000u + (i << 8));
+        r.prefix.length = 24;
+        v.push_back(r);
+    }
+    return v;
+}
+
+RtcNlri Rtc(uint32_t rt) {
+    RtcNlri n;
+    n.length = 96;
+    n.origin_as = kAs;
+    n.route_target = ExtCommunity::RouteTarget(0, kAs, rt);
+    return n;
+}
+
+class SpeakerTest : public ::testing::Test {
+protected:
+    // The RR on 127.0.60.1 (listening on an ephemeral port), then clients
+    // 127.0.60.11.. connecting to it. `clients` flags: RR client or not.
+    void Build(std::vector<bool> clients, bool rtc, bool reflector = true) {
+        SpeakerConfig rr;
+        rr.local_as = kAs;
+        rr.router_id = 0x0a000001;
+        rr.route_reflector = reflector;
+        rr.local_address = IpAddress::V4(0x7f003c01);
+        rr.listen = boost::asio::ip::tcp::endpoint(Ip("127.0.60.1"), 0);
+        for (size_t i = 0; i < clients.size(); ++i) {
+            SpeakerPeerConfig p;
+            p.session = Session("127.0.60.1", ClientAddress(i), 179, 0x0a000001, true, rtc);
+            p.rr_client = clients[i];
+            rr.peers.push_back(p);
+        }
+        rr_ = std::make_unique<BgpSpeaker>(io_.get_executor(), rr);
+        ASSERT_FALSE(rr_->Start());
+        const uint16_t port = rr_->listen_endpoint()->port();
+        for (size_t i = 0; i < clients.size(); ++i) {
+            SpeakerConfig c;
+            c.local_as = kAs;
+            c.router_id = ClientId(i);
+            c.local_address = IpAddress::V4(0x7f003c0bu + static_cast<uint32_t>(i));
+            SpeakerPeerConfig p;
+            p.session = Session(ClientAddress(i), "127.0.60.1", port, ClientId(i), false, rtc);
+            c.peers.push_back(p);
+            clients_.push_back(std::make_unique<BgpSpeaker>(io_.get_executor(), c));
+            ASSERT_FALSE(clients_.back()->Start());
+        }
+        ASSERT_TRUE(RunUntil(io_, [&] { return AllEstablished(); }, 5000ms));
+    }
+    static std::string ClientAddress(size_t i) { return "127.0.60." + std::to_string(11 + i); }
+    static uint32_t ClientId(size_t i) { return 0x0a00000bu + static_cast<uint32_t>(i); }
+    bool AllEstablished() {
+        for (const auto& s : rr_->PeerStatus())
+            if (s.session.state != FsmState::kEstablished) return false;
+        for (const auto& c : clients_)
+            if (c->PeerStatus()[0].session.state != FsmState::kEstablished) return false;
+        return true;
+    }
+    size_t Count(size_t client, Family f = kVpn) { return clients_[client]->rib().RouteCount(f); }
+    const Path* Best(size_t client, const VpnNlri& n) { return clients_[client]->rib().Best(KeyOf(n)); }
+    void TearDown() override {
+        clients_.clear();
+        rr_.reset();
+        RunFor(io_, 20ms);
+    }
+
+    boost::asio::io_context io_;
+    std::unique_ptr<BgpSpeaker> rr_;
+    std::vector<std::unique_ptr<BgpSpeaker>> clients_;
+};
+
+// A client's routes reach the other clients with next hop, labels and route
+// targets unchanged, ORIGINATOR_ID = the source, CLUSTER_LIST = the RR's
+// cluster id; not back to the source; withdrawals follow.
+TEST_F(SpeakerTest, ReflectsBetweenClients) {
+    Build({true, true, true}, false);
+    clients_[0]->Announce(kVpn, NlriList(Routes(0, 50)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == 50 && Count(2) == 50; }));
+    const Path* p = Best(1, Routes(7, 1)[0]);
+    ASSERT_NE(p, nullptr);
+    const PathAttributes& a = p->attributes().attributes();
+    EXPECT_EQ(p->attributes().next_hop().global, IpAddress::V4(0x7f003c0b));
+    EXPECT_EQ(p->labels().front(), MplsLabelField(107));
+    ASSERT_TRUE(a.has(attr::kOriginatorId));
+    EXPECT_EQ(a.originator_id, IpAddress::V4(ClientId(0)));
+    ASSERT_EQ(a.cluster_list.size(), 1u);
+    EXPECT_EQ(a.cluster_list[0], 0x0a000001u);
+    EXPECT_EQ(a.ext_communities, VpnAttrs(1).ext_communities);
+    // The source holds only its own (local) routes.
+    EXPECT_EQ(clients_[0]->rib().PathCount(1, kVpn), 0u);
+    clients_[0]->Withdraw(kVpn, NlriList(Routes(0, 20)));
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == 30 && Count(2) == 30; }));
+    EXPECT_EQ(Best(1, Routes(3, 1)[0]), nullptr);
+    EXPECT_NE(Best(1, Routes(33, 1)[0]), nullptr);
+}
+
+// RFC 4456 §8: a non-client's routes go to clients only; a client's routes go
+// to everyone. Without route reflection, iBGP routes go to no iBGP peer.
+TEST_F(SpeakerTest, NonClientRoutesGoToClientsOnly) {
+    Build({true, false, false}, false);
+    clients_[1]->Announce(kVpn, NlriList(Routes(0, 10)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0c), {}});
+    clients_[0]->Announce(kVpn, NlriList(Routes(100, 5)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(0) == 15 && Count(1) == 15 && Count(2) == 5; }));
+    RunFor(io_, 100ms);
+    EXPECT_EQ(Count(2), 5u);  // non-client: nothing from the other non-client
+}
+
+TEST_F(SpeakerTest, NoReflectionWithoutRouteReflector) {
+    Build({true, true}, false, /*reflector=*/false);
+    clients_[0]->Announce(kVpn, NlriList(Routes(0, 10)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] { return rr_->rib().RouteCount(kVpn) == 10; }));
+    RunFor(io_, 150ms);
+    EXPECT_EQ(Count(1), 0u);
+}
+
+// RT Constraint: each client receives only the VPN routes whose route
+// targets it asked for (RTC routes reflected by the RR); a client joining an
+// RT later gets its routes, leaving it withdraws them.
+TEST_F(SpeakerTest, RtcFiltersPerClient) {
+    Build({true, true, true}, true);
+    clients_[1]->Announce(kRtc, NlriList(std::vector<RtcNlri>{Rtc(1)}), VpnAttrs(0),
+                          NextHop{IpAddress::V4(0x7f003c0c), {}});
+    clients_[2]->Announce(kRtc, NlriList(std::vector<RtcNlri>{Rtc(2)}), VpnAttrs(0),
+                          NextHop{IpAddress::V4(0x7f003c0d), {}});
+    // The source must know someone wants them: the RR reflects RTC routes.
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(0, kRtc) == 2; }));
+    clients_[0]->Announce(kVpn, NlriList(Routes(0, 20)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    clients_[0]->Announce(kVpn, NlriList(Routes(100, 30)), VpnAttrs(2),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == 20 && Count(2) == 30; }));
+    RunFor(io_, 100ms);
+    EXPECT_EQ(Count(1), 20u);
+    EXPECT_EQ(Count(2), 30u);
+    EXPECT_NE(Best(1, Routes(5, 1)[0]), nullptr);
+    EXPECT_EQ(Best(1, Routes(105, 1)[0]), nullptr);
+    // Client 1 joins RT 2: it gets those 30 too; then leaves RT 1.
+    clients_[1]->Announce(kRtc, NlriList(std::vector<RtcNlri>{Rtc(2)}), VpnAttrs(0),
+                          NextHop{IpAddress::V4(0x7f003c0c), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == 50; }));
+    clients_[1]->Withdraw(kRtc, NlriList(std::vector<RtcNlri>{Rtc(1)}));
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == 30; }));
+    EXPECT_EQ(Best(1, Routes(5, 1)[0]), nullptr);
+    EXPECT_EQ(Count(2), 30u);
+}
+
+// A client whose session goes down: its routes are withdrawn everywhere.
+TEST_F(SpeakerTest, PeerDownWithdrawsItsRoutes) {
+    Build({true, true}, false);
+    clients_[0]->Announce(kVpn, NlriList(Routes(0, 40)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == 40; }));
+    bool done = false;
+    clients_[0]->Shutdown("maintenance", 1000ms, [&] { done = true; });
+    ASSERT_TRUE(RunUntil(io_, [&] { return done; }));
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == 0; }));
+    const auto st = rr_->PeerStatus();
+    ASSERT_TRUE(st[0].session.last_error.has_value());
+    EXPECT_EQ(st[0].session.last_error->code, notif::kCease);
+}
+
+// A client that connects after the table is full receives all of it (the
+// initial export, paced through the output queue) and End-of-RIB.
+TEST_F(SpeakerTest, LateClientGetsTheFullTable) {
+    Build({true, true}, false);
+    const uint32_t n = 30000;  // several export steps and UPDATEs
+    clients_[0]->Announce(kVpn, NlriList(Routes(0, n)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == n; }, 10000ms));
+    // Restart client 1: it must get everything again.
+    const SpeakerConfig c = clients_[1]->config();
+    clients_[1].reset();
+    ASSERT_TRUE(RunUntil(io_, [&] {
+        return rr_->PeerStatus()[1].session.state != FsmState::kEstablished;
+    }, 3000ms));
+    clients_[1] = std::make_unique<BgpSpeaker>(io_.get_executor(), c);
+    ASSERT_FALSE(clients_[1]->Start());
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == n; }, 10000ms));
+}
+
+}  // namespace
+}  // namespace bagpipe::bgp

@@ -30,7 +30,8 @@ struct LoadOptions {
 
 struct LoadResult {
     std::optional<DaemonConfig> config;  // set iff errors is empty
-    std::vector<std::string> errors;     // "bgp.conf:7: [BGP] my_as: \"70000x\" is not an AS number"
+    // "bgp.conf:7: [BGP] my_as: \"70000x\" is not an AS number (1..4294967295)"
+    std::vector<std::string> errors;
     std::vector<std::string> warnings;   // unknown options and sections, obsolete sections, ...
 
     bool ok() const { return config.has_value(); }

@@ -14,7 +14,9 @@ namespace bagpipe::config {
 
 namespace {
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
 std::string_view Trim(std::string_view s) {
     while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
@@ -68,7 +70,8 @@ struct ParseState {
             return;
         }
         if (line_indented) {
-            if (!value_open) Error("unexpected continuation line (indented line not following an option)");
+            if (!value_open)
+                Error("unexpected continuation line (indented line not following an option)");
             return;
         }
         value_open = false;

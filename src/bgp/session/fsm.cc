@@ -201,6 +201,11 @@ OpenMessage BuildOpen(const FsmConfig& config) {
     if (config.graceful_restart) {
         GracefulRestartCap gr;
         gr.restart_time = config.graceful_restart_time;
+        for (size_t i = 1; i < kFamilyCount; ++i) {
+            if (!config.graceful_restart_families.test(i) || !config.families.test(i)) continue;
+            AfiSafi as = ToAfiSafi(static_cast<Family>(i));
+            gr.entries.push_back({as.afi, as.safi, 0x80});
+        }
         o.capabilities.push_back(gr);
     }
     if (config.four_octet_as) o.capabilities.push_back(FourOctetAsCap{config.local_as});

@@ -218,6 +218,10 @@ struct FsmConfig {
     // restart time and no <AFI, SAFI>, i.e. we preserve no forwarding state.
     bool graceful_restart = false;
     uint16_t graceful_restart_time = 120;  // seconds, 12 bits
+    // Families listed in our capability with the F bit: for a speaker that
+    // preserves forwarding across its restarts (tests, and the bench tool
+    // simulating such a peer); bagpipe-bgp itself lists none.
+    FamilySet graceful_restart_families;
 
     // The first problem found, or nullopt when the configuration is usable.
     std::optional<std::string> Validate() const;

@@ -354,9 +354,13 @@ void BgpSpeaker::OnDown(PeerSession& session, std::string_view reason, bool was_
     p->blocked = false;
     rtm_.RemovePeer(p->id);
     if (!was_established && !was_up) return;
-    // RFC 4724 §4.2 helper: keep the routes as stale for the restart time.
+    // RFC 4724 §4.2 helper: keep the routes as stale for the restart time,
+    // when the session ended without a NOTIFICATION either way (a TCP
+    // failure: the peer is restarting); a NOTIFICATION means a real reset.
     const auto& gr = p->neg.peer_graceful_restart;
-    if (p->neg.graceful_restart && gr.restart_time > 0 && gr.families.any()) {
+    const auto last = session.stats().last_error;
+    const bool notified = last && last->code != 0;
+    if (p->neg.graceful_restart && gr.restart_time > 0 && gr.families.any() && !notified) {
         for (size_t f = 0; f < kFamilyCount; ++f) {
             Family fam = static_cast<Family>(f);
             if (gr.families.test(f) && rib_.PathCount(p->id, fam) > 0) {

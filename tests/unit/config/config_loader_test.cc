@@ -106,6 +106,7 @@ TEST(ConfigLoader, Defaults) {
     EXPECT_TRUE(b.listen);
     EXPECT_EQ(b.listen_port, 179);
     EXPECT_FALSE(b.route_reflector);
+    EXPECT_FALSE(b.rtc_wildcard);
     EXPECT_EQ(b.cluster_id, Ip("192.0.2.1").v4());
     EXPECT_EQ(b.hold_time, 180);
     EXPECT_EQ(b.keepalive_time, 0);
@@ -163,6 +164,7 @@ TEST(ConfigLoader, EveryBgpOption) {
         "listen = no\n"
         "listen_port = 2179\n"
         "route_reflector = on\n"
+        "rtc_wildcard = true\n"
         "cluster_id = 42\n"
         "hold_time = 90\n"
         "keepalive_time = 10\n"
@@ -190,6 +192,7 @@ TEST(ConfigLoader, EveryBgpOption) {
     EXPECT_FALSE(b.listen);
     EXPECT_EQ(b.listen_port, 2179);
     EXPECT_TRUE(b.route_reflector);
+    EXPECT_TRUE(b.rtc_wildcard);
     EXPECT_EQ(b.cluster_id, 42u);
     EXPECT_EQ(b.hold_time, 90);
     EXPECT_EQ(b.keepalive_time, 10);
@@ -262,6 +265,8 @@ struct ErrorCase {
     std::string text;
     std::string expected;  // substring of one of the errors
 };
+
+void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
 
 std::vector<ErrorCase> ErrorCases() {
     const std::string b = "[BGP]\nlocal_address = 192.0.2.1\nmy_as = 64512\n";
@@ -356,14 +361,15 @@ std::vector<ErrorCase> ErrorCases() {
         {"peer_section_twice", b + "peers = 2001:db8::2\n"
                                    "[BGP_PEER 2001:db8::2]\nlocal_address = 2001:db8::1\n"
                                    "[BGP_PEER 2001:DB8:0::2]\nas = 1\n",
-         "[BGP_PEER 2001:DB8:0::2]: peer 2001:db8::2 already has a section at line 6"},
+         "[BGP_PEER 2001:DB8:0::2]: peer 2001:db8::2 already has a section at line 5"},
         {"peer_as_bad", b + "[BGP_PEER 192.0.2.2]\nas = 0\n",
          "bgp.conf:5: [BGP_PEER 192.0.2.2] as: \"0\" is not an AS number"},
         {"peer_port_bad", b + "[BGP_PEER 192.0.2.2]\nport = 0\n",
          "[BGP_PEER 192.0.2.2] port: \"0\" is not a port number"},
         {"peer_hold_time_2", b + "[BGP_PEER 192.0.2.2]\nhold_time = 2\n",
          "[BGP_PEER 192.0.2.2] hold_time: \"2\": the hold time must be 0 or at least 3"},
-        {"peer_keepalive_conflict", b + "keepalive_time = 20\n[BGP_PEER 192.0.2.2]\nhold_time = 9\n",
+        {"peer_keepalive_conflict",
+         b + "keepalive_time = 20\n[BGP_PEER 192.0.2.2]\nhold_time = 9\n",
          "[BGP_PEER 192.0.2.2] hold_time: 9 is not greater than [BGP] keepalive_time (20)"},
         {"peer_rr_client_ebgp", b + "route_reflector = True\n[BGP_PEER 192.0.2.2]\nas = 65000\n"
                                     "route_reflector_client = True\n",
@@ -545,7 +551,7 @@ TEST(ConfigLoader, LongLines) {
     EXPECT_TRUE(max.config->logging.debug);
 
     LoadResult over = Load(WithBgp("", "[DEFAULT]\n" + prefix + v + "c\ndebug = true\n"));
-    EXPECT_THAT(over.errors, ElementsAre("bgp.conf:5: line is longer than 4096 characters"));
+    EXPECT_THAT(over.errors, ElementsAre("bgp.conf:6: line is longer than 4096 characters"));
 }
 
 TEST(ConfigLoader, LongSectionNames) {

@@ -100,6 +100,8 @@ protected:
             SpeakerPeerConfig p;
             p.session = Session("127.0.60.1", ClientAddress(i), 179, 0x0a000001, true, rtc);
             p.rr_client = clients[i];
+            if (tweak_) tweak_(p.session);
+            if (rr_tweak_) rr_tweak_(p);
             rr.peers.push_back(p);
         }
         rr_ = std::make_unique<BgpSpeaker>(io_.get_executor(), rr);
@@ -112,6 +114,7 @@ protected:
             c.local_address = IpAddress::V4(0x7f003c0bu + static_cast<uint32_t>(i));
             SpeakerPeerConfig p;
             p.session = Session(ClientAddress(i), "127.0.60.1", port, ClientId(i), false, rtc);
+            if (tweak_) tweak_(p.session);
             c.peers.push_back(p);
             clients_.push_back(std::make_unique<BgpSpeaker>(io_.get_executor(), c));
             ASSERT_FALSE(clients_.back()->Start());
@@ -135,6 +138,8 @@ protected:
         RunFor(io_, 20ms);
     }
 
+    std::function<void(PeerSessionConfig&)> tweak_;    // every session, both sides
+    std::function<void(SpeakerPeerConfig&)> rr_tweak_;  // the RR's peers
     boost::asio::io_context io_;
     std::unique_ptr<BgpSpeaker> rr_;
     std::vector<std::unique_ptr<BgpSpeaker>> clients_;
@@ -251,6 +256,58 @@ TEST_F(SpeakerTest, LateClientGetsTheFullTable) {
     clients_[1] = std::make_unique<BgpSpeaker>(io_.get_executor(), c);
     ASSERT_FALSE(clients_[1]->Start());
     ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == n; }, 10000ms));
+}
+
+// RFC 4724 helper: a client that vanishes without a NOTIFICATION keeps its
+// routes (stale) for its restart time; they go when it does not come back.
+// One that says goodbye with a Cease loses them at once.
+TEST_F(SpeakerTest, GracefulRestartKeepsRoutesForTheRestartTime) {
+    // 0.5 s restart time at 10 ms per second: 50 "seconds".
+    tweak_ = [](PeerSessionConfig& c) {
+        c.fsm.graceful_restart = true;
+        c.fsm.graceful_restart_time = 50;
+        c.fsm.graceful_restart_families = c.fsm.families;  // "preserves forwarding"
+    };
+    Build({true, true}, false);
+    clients_[0]->Announce(kVpn, NlriList(Routes(0, 10)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == 10; }));
+    clients_[0].reset();  // connections closed, no NOTIFICATION
+    ASSERT_TRUE(RunUntil(io_, [&] { return rr_->PeerStatus()[0].stale; }, 1000ms));
+    RunFor(io_, 200ms);
+    EXPECT_EQ(Count(1), 10u);
+    EXPECT_TRUE(rr_->rib().Best(KeyOf(Routes(0, 1)[0]))->stale());
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == 0; }, 2000ms));
+    EXPECT_FALSE(rr_->PeerStatus()[0].stale);
+}
+
+TEST_F(SpeakerTest, GracefulRestartNotAppliedAfterCease) {
+    tweak_ = [](PeerSessionConfig& c) {
+        c.fsm.graceful_restart = true;
+        c.fsm.graceful_restart_time = 500;
+        c.fsm.graceful_restart_families = c.fsm.families;
+    };
+    Build({true, true}, false);
+    clients_[0]->Announce(kVpn, NlriList(Routes(0, 10)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == 10; }));
+    bool done = false;
+    clients_[0]->Shutdown("bye", 1000ms, [&] { done = true; });
+    ASSERT_TRUE(RunUntil(io_, [&] { return done && Count(1) == 0; }, 1000ms));
+    EXPECT_FALSE(rr_->PeerStatus()[0].stale);
+}
+
+// max_prefix: a client sending more than allowed is closed with Cease 6/1.
+TEST_F(SpeakerTest, MaxPrefixTearsDown) {
+    rr_tweak_ = [](SpeakerPeerConfig& p) { p.max_prefix = 20; };
+    Build({true, true}, false);
+    clients_[0]->Announce(kVpn, NlriList(Routes(0, 21)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] {
+        auto e = clients_[0]->PeerStatus()[0].session.last_error;
+        return e && e->code == notif::kCease && e->subcode == notif::kMaxPrefixes;
+    }, 2000ms));
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == 0; }, 1000ms));
 }
 
 }  // namespace

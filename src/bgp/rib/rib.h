@@ -32,7 +32,14 @@
 // Change log. Every key whose best path changes (new, different path or
 // different attributes/labels of the same path, or none) is logged once until
 // DrainChanges; keys left without paths stay in their table, empty, until
-// then, so a batch of any size logs each key at most once.
+// then, so a batch of any size logs each key at most once. Each entry also
+// carries the best path (peer, attribute set) the key had at the previous
+// drain, which is what the export stage derives withdrawals from.
+//
+// Scans. VisitRoutes walks a family's dense array from a cursor; while a
+// scan is under way (PinLayout) drains leave emptied entries in place, so the
+// cursor neither skips nor repeats keys; they are erased by the first drain
+// after the last scan ends.
 //
 // Executor: the event-loop thread only; no locks. No method may be called
 // from inside a DrainChanges or ForEachRoute callback.

@@ -54,10 +54,13 @@ public:
     TestPeer(boost::asio::io_context& io, const char* local_ip)
         : io_(io), local_(Ip(local_ip)), socket_(io), acceptor_(io) {}
 
-    // Connects from local_ip (ephemeral port) to `remote`.
-    bool Connect(const tcp::endpoint& remote) {
+    // Connects from local_ip (ephemeral port) to `remote`; a non-zero
+    // receive_buffer sets SO_RCVBUF before the handshake.
+    bool Connect(const tcp::endpoint& remote, int receive_buffer = 0) {
         boost::system::error_code ec;
         socket_.open(remote.protocol(), ec);
+        if (!ec && receive_buffer > 0)
+            socket_.set_option(boost::asio::socket_base::receive_buffer_size(receive_buffer), ec);
         if (!ec) socket_.bind(tcp::endpoint(local_, 0), ec);
         if (!ec) socket_.connect(remote, ec);  // loopback: the kernel completes it
         if (!ec) socket_.non_blocking(true, ec);

@@ -310,5 +310,57 @@ TEST_F(SpeakerTest, MaxPrefixTearsDown) {
     ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == 0; }, 1000ms));
 }
 
+// A client that stops reading: its queue stays bounded (the rest waits as a
+// backlog of keys), the other clients get the whole table without delay, and
+// once it reads again it gets every route.
+TEST_F(SpeakerTest, SlowClientDoesNotStallTheOthers) {
+    rr_tweak_ = [](SpeakerPeerConfig& p) {
+        p.session.high_water_bytes = 64 * 1024;
+        p.session.low_water_bytes = 16 * 1024;
+    };
+    Build({true, true, true}, false);
+    // Client 2 is replaced by a raw peer that reads only when told.
+    clients_[2].reset();
+    ASSERT_TRUE(RunUntil(io_, [&] {
+        return rr_->PeerStatus()[2].session.state != FsmState::kEstablished;
+    }));
+    session_test::TestPeer slow(io_, "127.0.60.13");
+    ASSERT_TRUE(RunUntil(io_, [&] {
+        return rr_->PeerStatus()[2].session.state == FsmState::kActive;
+    }, 8000ms));
+    ASSERT_TRUE(slow.Connect(*rr_->listen_endpoint(), 256 * 1024));
+    OpenMessage open;
+    open.my_as = kAs;
+    open.hold_time = 0;  // no keepalives needed while it sleeps
+    open.bgp_id = ClientId(2);
+    AfiSafi vpn = ToAfiSafi(kVpn);
+    open.capabilities = {MultiprotocolCap{vpn.afi, vpn.safi}, FourOctetAsCap{kAs}};
+    slow.Send(EncodeOpen(open));
+    ASSERT_TRUE(slow.ReceiveType(MessageType::kOpen));
+    slow.Send(EncodeKeepalive());
+    ASSERT_TRUE(RunUntil(io_, [&] {
+        return rr_->PeerStatus()[2].session.state == FsmState::kEstablished;
+    }));
+    // More than the kernel's socket buffers hold (tcp_wmem max 4 MiB).
+    const uint32_t n = 400000;
+    clients_[0]->Announce(kVpn, NlriList(Routes(0, n)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == n; }, 20000ms));
+    auto st = rr_->PeerStatus()[2];
+    EXPECT_GT(st.backlog, 0u);
+    // One chunk of 4,096 routes can land above the high-water mark.
+    EXPECT_LT(st.session.queued_bytes, 64u * 1024 + 4096 * 20);
+    // It reads again: everything arrives (announced counter) and the backlog
+    // empties.
+    ASSERT_TRUE(RunUntil(io_, [&] {
+        slow.Drain();
+        auto s = rr_->PeerStatus()[2];
+        return s.backlog == 0 && s.nlri_announced_out >= n && s.session.queued_bytes == 0;
+    }, 20000ms)) << "backlog " << rr_->PeerStatus()[2].backlog << " announced "
+                 << rr_->PeerStatus()[2].nlri_announced_out << " queued "
+                 << rr_->PeerStatus()[2].session.queued_bytes << " state "
+                 << FsmStateName(rr_->PeerStatus()[2].session.state) << " eof " << slow.eof();
+}
+
 }  // namespace
 }  // namespace bagpipe::bgp

@@ -118,7 +118,7 @@ char* Reader(char* buf, int num, void* stream) {
         // follows ours.
         if (st->line_bad && !content.empty() && !Trim(content).starts_with('[')) content = {};
     }
-    std::memcpy(buf, content.data(), content.size());
+    if (!content.empty()) std::memcpy(buf, content.data(), content.size());
     buf[content.size()] = '\n';
     buf[content.size() + 1] = '\0';
     return buf;

@@ -121,6 +121,44 @@ protected:
         }
         ASSERT_TRUE(RunUntil(io_, [&] { return AllEstablished(); }, 5000ms));
     }
+    // Replaces client i by a raw TestPeer that completes the handshake
+    // (VPNv4, route refresh, hold time 0) and then does only what the test
+    // says. Null on failure.
+    std::unique_ptr<session_test::TestPeer> ReplaceWithRawPeer(size_t i, int receive_buffer = 0) {
+        clients_[i].reset();
+        if (!RunUntil(io_, [&] { return rr_->PeerStatus()[i].session.state == FsmState::kActive; },
+                      8000ms))
+            return nullptr;
+        auto peer = std::make_unique<session_test::TestPeer>(io_, ClientAddress(i).c_str());
+        if (!peer->Connect(*rr_->listen_endpoint(), receive_buffer)) return nullptr;
+        OpenMessage open;
+        open.my_as = kAs;
+        open.hold_time = 0;  // no keepalives needed while it sleeps
+        open.bgp_id = ClientId(i);
+        AfiSafi vpn = ToAfiSafi(kVpn);
+        open.capabilities = {MultiprotocolCap{vpn.afi, vpn.safi}, RouteRefreshCap{},
+                             FourOctetAsCap{kAs}};
+        peer->Send(EncodeOpen(open));
+        if (!peer->ReceiveType(MessageType::kOpen)) return nullptr;
+        peer->Send(EncodeKeepalive());
+        if (!RunUntil(io_, [&] {
+                return rr_->PeerStatus()[i].session.state == FsmState::kEstablished;
+            }))
+            return nullptr;
+        return peer;
+    }
+    // Reads UPDATEs from a raw peer until End-of-RIB for `f` (or timeout);
+    // returns the VPNv4 NLRI announced before it.
+    static std::optional<size_t> CountUntilEndOfRib(session_test::TestPeer& peer, Family f) {
+        size_t n = 0;
+        for (;;) {
+            auto m = peer.ReceiveType(MessageType::kUpdate, 3000ms);
+            if (!m) return std::nullopt;
+            const auto& u = std::get<UpdateMessage>(*m);
+            if (u.EndOfRib() == f) return n;
+            if (u.attributes.has(attr::kMpReach)) n += NlriCount(u.attributes.mp_reach.nlri);
+        }
+    }
     static std::string ClientAddress(size_t i) { return "127.0.60." + std::to_string(11 + i); }
     static uint32_t ClientId(size_t i) { return 0x0a00000bu + static_cast<uint32_t>(i); }
     bool AllEstablished() {
@@ -320,27 +358,9 @@ TEST_F(SpeakerTest, SlowClientDoesNotStallTheOthers) {
     };
     Build({true, true, true}, false);
     // Client 2 is replaced by a raw peer that reads only when told.
-    clients_[2].reset();
-    ASSERT_TRUE(RunUntil(io_, [&] {
-        return rr_->PeerStatus()[2].session.state != FsmState::kEstablished;
-    }));
-    session_test::TestPeer slow(io_, "127.0.60.13");
-    ASSERT_TRUE(RunUntil(io_, [&] {
-        return rr_->PeerStatus()[2].session.state == FsmState::kActive;
-    }, 8000ms));
-    ASSERT_TRUE(slow.Connect(*rr_->listen_endpoint(), 256 * 1024));
-    OpenMessage open;
-    open.my_as = kAs;
-    open.hold_time = 0;  // no keepalives needed while it sleeps
-    open.bgp_id = ClientId(2);
-    AfiSafi vpn = ToAfiSafi(kVpn);
-    open.capabilities = {MultiprotocolCap{vpn.afi, vpn.safi}, FourOctetAsCap{kAs}};
-    slow.Send(EncodeOpen(open));
-    ASSERT_TRUE(slow.ReceiveType(MessageType::kOpen));
-    slow.Send(EncodeKeepalive());
-    ASSERT_TRUE(RunUntil(io_, [&] {
-        return rr_->PeerStatus()[2].session.state == FsmState::kEstablished;
-    }));
+    auto slow_ptr = ReplaceWithRawPeer(2, 256 * 1024);
+    ASSERT_TRUE(slow_ptr);
+    session_test::TestPeer& slow = *slow_ptr;
     // More than the kernel's socket buffers hold (tcp_wmem max 4 MiB).
     const uint32_t n = 400000;
     clients_[0]->Announce(kVpn, NlriList(Routes(0, n)), VpnAttrs(1),
@@ -360,6 +380,30 @@ TEST_F(SpeakerTest, SlowClientDoesNotStallTheOthers) {
                  << rr_->PeerStatus()[2].nlri_announced_out << " queued "
                  << rr_->PeerStatus()[2].session.queued_bytes << " state "
                  << FsmStateName(rr_->PeerStatus()[2].session.state) << " eof " << slow.eof();
+}
+
+// A new peer gets the table then End-of-RIB; a ROUTE-REFRESH gets it again.
+TEST_F(SpeakerTest, EndOfRibAndRouteRefresh) {
+    Build({true, true}, false);
+    clients_[0]->Announce(kVpn, NlriList(Routes(0, 5000)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] { return rr_->rib().RouteCount(kVpn) == 5000; }));
+    auto raw = ReplaceWithRawPeer(1);
+    ASSERT_TRUE(raw);
+    EXPECT_EQ(CountUntilEndOfRib(*raw, kVpn), std::optional<size_t>(5000));
+    RouteRefreshMessage rr;
+    AfiSafi vpn = ToAfiSafi(kVpn);
+    rr.afi = vpn.afi;
+    rr.safi = vpn.safi;
+    raw->Send(EncodeRouteRefresh(rr));
+    size_t again = 0;
+    while (again < 5000) {
+        auto m = raw->ReceiveType(MessageType::kUpdate, 3000ms);
+        ASSERT_TRUE(m) << again;
+        const auto& u = std::get<UpdateMessage>(*m);
+        if (u.attributes.has(attr::kMpReach)) again += NlriCount(u.attributes.mp_reach.nlri);
+    }
+    EXPECT_EQ(again, 5000u);
 }
 
 }  // namespace

@@ -78,6 +78,8 @@ struct BgpSpeaker::Peer {
     // Graceful restart (helper).
     FamilySet stale;
     std::unique_ptr<boost::asio::steady_timer> restart_timer;
+    // Waiting for its RTC End-of-RIB (RtcReady), at most rtc_end_of_rib_timeout.
+    std::unique_ptr<boost::asio::steady_timer> rtc_timer;
 
     // Counters.
     uint64_t announced_out = 0;
@@ -336,6 +338,21 @@ void BgpSpeaker::OnEstablished(PeerSession& session, const NegotiatedSession& ne
                  negotiated.peer_as, IpAddress::V4(negotiated.peer_bgp_id).ToString(),
                  negotiated.hold_time, p->rtc ? ", RTC" : "",
                  config_.route_reflector && p->cfg.rr_client ? ", RR client" : "");
+    if (p->rtc && config_.rtc_end_of_rib_timeout > 0) {
+        p->rtc_timer = std::make_unique<boost::asio::steady_timer>(executor_);
+        p->rtc_timer->expires_after(p->cfg.session.time_scale * config_.rtc_end_of_rib_timeout);
+        PeerId id = p->id;
+        std::weak_ptr<bool> alive = alive_;
+        p->rtc_timer->async_wait([this, id, alive](const boost::system::error_code& ec) {
+            if (ec || alive.expired()) return;
+            Peer& q = *peers_[id - 1];
+            if (!q.up || rtm_.RtcReady(id)) return;
+            spdlog::warn("bgp: {}: no RTC End-of-RIB after {} s: sending its VPN routes anyway",
+                         q.session->name(), config_.rtc_end_of_rib_timeout);
+            rtm_.SetRtcReady(id);
+            ScheduleFlush();
+        });
+    }
     StartDumps(*p);
     changed_since_notify_ = true;
     ScheduleFlush();
@@ -352,6 +369,7 @@ void BgpSpeaker::OnDown(PeerSession& session, std::string_view reason, bool was_
     p->backlog.clear();
     p->backlog_set.clear();
     p->blocked = false;
+    if (p->rtc_timer) p->rtc_timer->cancel();
     rtm_.RemovePeer(p->id);
     if (!was_established && !was_up) return;
     // RFC 4724 §4.2 helper: keep the routes as stale for the restart time,
@@ -477,7 +495,10 @@ void BgpSpeaker::ApplyRtc(Peer& p, const NlriList& nlri, bool withdraw) {
 
 void BgpSpeaker::OnEndOfRib(Peer& p, Family family) {
     spdlog::debug("bgp: {}: End-of-RIB {}", p.session->name(), FamilyName(family));
-    if (family == Family::kIpv4Rtc && p.rtc) rtm_.SetRtcReady(p.id);
+    if (family == Family::kIpv4Rtc && p.rtc) {
+        rtm_.SetRtcReady(p.id);
+        if (p.rtc_timer) p.rtc_timer->cancel();
+    }
     SweepGracefulRestart(p, family);
     ScheduleFlush();
 }

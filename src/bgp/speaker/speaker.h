@@ -45,6 +45,10 @@ struct SpeakerConfig {
     // Routes visited per step of a full-table export (initial dump, RTC
     // interest change); the step ends early when the peer's queue fills up.
     size_t export_step = 4096;
+    // RFC 4684 §6: VPN routes wait for an RTC peer's RTC End-of-RIB; a peer
+    // that sends none (GoBGP without graceful restart) is treated as ready
+    // after this long, in FSM seconds (the peer's time_scale).
+    uint32_t rtc_end_of_rib_timeout = 5;
     std::vector<SpeakerPeerConfig> peers;
 };
 

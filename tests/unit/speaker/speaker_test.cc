@@ -10,6 +10,7 @@
 #include "bgp/family/rtc/rtc_nlri.h"
 #include "bgp/rib/route_key.h"
 #include "bgp/speaker/speaker.h"
+#include "bgp/wire/update_packer.h"
 
 namespace bagpipe::bgp {
 namespace {
@@ -404,6 +405,49 @@ TEST_F(SpeakerTest, EndOfRibAndRouteRefresh) {
         if (u.attributes.has(attr::kMpReach)) again += NlriCount(u.attributes.mp_reach.nlri);
     }
     EXPECT_EQ(again, 5000u);
+}
+
+// RFC 4684 §6 with a peer that never sends its RTC End-of-RIB (GoBGP without
+// graceful restart): after rtc_end_of_rib_timeout it gets its VPN routes.
+TEST_F(SpeakerTest, RtcPeerWithoutEndOfRibGetsRoutesAfterTheTimeout) {
+    Build({true, true}, true);
+    clients_[0]->Announce(kVpn, NlriList(Routes(0, 30)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    // A raw RTC peer: RTC route for RT 1, no End-of-RIB.
+    clients_[1].reset();
+    ASSERT_TRUE(RunUntil(io_, [&] { return rr_->PeerStatus()[1].session.state == FsmState::kActive; },
+                         8000ms));
+    session_test::TestPeer raw(io_, ClientAddress(1).c_str());
+    ASSERT_TRUE(raw.Connect(*rr_->listen_endpoint()));
+    OpenMessage open;
+    open.my_as = kAs;
+    open.hold_time = 0;
+    open.bgp_id = ClientId(1);
+    AfiSafi vpn = ToAfiSafi(kVpn), rtc = ToAfiSafi(kRtc);
+    open.capabilities = {MultiprotocolCap{vpn.afi, vpn.safi}, MultiprotocolCap{rtc.afi, rtc.safi},
+                         FourOctetAsCap{kAs}};
+    raw.Send(EncodeOpen(open));
+    ASSERT_TRUE(raw.ReceiveType(MessageType::kOpen));
+    raw.Send(EncodeKeepalive());
+    Bytes update;
+    PathAttributes a = VpnAttrs(0);
+    a.ext_communities.clear();
+    a.clear(attr::kExtCommunities);
+    PackAnnouncements(a, kRtc, NextHop{IpAddress::V4(0x7f003c0c), {}},
+                      NlriList(std::vector<RtcNlri>{Rtc(1)}), SessionContext{}, update);
+    raw.Send(update);
+    const auto t0 = std::chrono::steady_clock::now();
+    // Nothing before the timeout (5 s at 10 ms = 50 ms): then 30 routes.
+    size_t got = 0;
+    while (got < 30) {
+        auto m = raw.ReceiveType(MessageType::kUpdate, 3000ms);
+        ASSERT_TRUE(m) << got;
+        const auto& u = std::get<UpdateMessage>(*m);
+        if (u.attributes.has(attr::kMpReach) && u.attributes.mp_reach.family == kVpn)
+            got += NlriCount(u.attributes.mp_reach.nlri);
+    }
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 40ms);
+    EXPECT_EQ(got, 30u);
 }
 
 }  // namespace

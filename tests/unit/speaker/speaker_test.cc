@@ -98,8 +98,10 @@ protected:
         rr.local_address = IpAddress::V4(0x7f003c01);
         rr.listen = boost::asio::ip::tcp::endpoint(Ip("127.0.60.1"), 0);
         for (size_t i = 0; i < clients.size(); ++i) {
+            const bool ebgp = ebgp_last_ && i + 1 == clients.size();
             SpeakerPeerConfig p;
-            p.session = Session("127.0.60.1", ClientAddress(i), 179, 0x0a000001, true, rtc);
+            p.session = Session("127.0.60.1", ClientAddress(i), 179, 0x0a000001, true, rtc,
+                                ebgp ? 65001 : kAs);
             p.rr_client = clients[i];
             if (tweak_) tweak_(p.session);
             if (rr_tweak_) rr_tweak_(p);
@@ -109,12 +111,14 @@ protected:
         ASSERT_FALSE(rr_->Start());
         const uint16_t port = rr_->listen_endpoint()->port();
         for (size_t i = 0; i < clients.size(); ++i) {
+            const bool ebgp = ebgp_last_ && i + 1 == clients.size();
             SpeakerConfig c;
-            c.local_as = kAs;
+            c.local_as = ebgp ? 65001 : kAs;
             c.router_id = ClientId(i);
             c.local_address = IpAddress::V4(0x7f003c0bu + static_cast<uint32_t>(i));
             SpeakerPeerConfig p;
             p.session = Session(ClientAddress(i), "127.0.60.1", port, ClientId(i), false, rtc);
+            if (ebgp) p.session.fsm.local_as = 65001;
             if (tweak_) tweak_(p.session);
             c.peers.push_back(p);
             clients_.push_back(std::make_unique<BgpSpeaker>(io_.get_executor(), c));
@@ -177,6 +181,7 @@ protected:
         RunFor(io_, 20ms);
     }
 
+    bool ebgp_last_ = false;  // the last client is an eBGP neighbour (AS 65001)
     std::function<void(PeerSessionConfig&)> tweak_;    // every session, both sides
     std::function<void(SpeakerPeerConfig&)> rr_tweak_;  // the RR's peers
     boost::asio::io_context io_;
@@ -448,6 +453,36 @@ TEST_F(SpeakerTest, RtcPeerWithoutEndOfRibGetsRoutesAfterTheTimeout) {
     }
     EXPECT_GE(std::chrono::steady_clock::now() - t0, 40ms);
     EXPECT_EQ(got, 30u);
+}
+
+// eBGP: a route from an iBGP client goes to an eBGP neighbour with our AS
+// prepended, next-hop-self and no iBGP-only attributes; the neighbour's
+// routes come back to the clients with LOCAL_PREF 100 and no ORIGINATOR_ID.
+TEST_F(SpeakerTest, EbgpNeighbour) {
+    ebgp_last_ = true;
+    Build({true, true}, false);
+    clients_[0]->Announce(kVpn, NlriList(Routes(0, 10)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == 10; }));
+    const Path* p = Best(1, Routes(3, 1)[0]);
+    ASSERT_NE(p, nullptr);
+    const PathAttributes& a = p->attributes().attributes();
+    ASSERT_EQ(a.as_path.segments.size(), 1u);
+    EXPECT_EQ(a.as_path.segments[0].asns, (std::vector<uint32_t>{kAs}));
+    EXPECT_EQ(p->attributes().next_hop().global, IpAddress::V4(0x7f003c01));  // the RR
+    EXPECT_FALSE(a.has(attr::kOriginatorId));
+    EXPECT_FALSE(a.has(attr::kClusterList));
+    EXPECT_FALSE(a.has(attr::kLocalPref));
+    // And back: the eBGP speaker's own routes reach client 0.
+    clients_[1]->Announce(kVpn, NlriList(Routes(100, 5)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0c), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(0) == 15; }));
+    const Path* q = Best(0, Routes(101, 1)[0]);
+    ASSERT_NE(q, nullptr);
+    const PathAttributes& b = q->attributes().attributes();
+    EXPECT_EQ(b.as_path.segments[0].asns, (std::vector<uint32_t>{65001}));
+    EXPECT_FALSE(b.has(attr::kOriginatorId));
+    EXPECT_EQ(b.local_pref, 100u);
 }
 
 }  // namespace

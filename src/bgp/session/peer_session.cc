@@ -154,7 +154,7 @@ struct PeerSession::Connection {
 
     Slot* slot = nullptr;
 
-    std::deque<Bytes> queue;
+    std::deque<std::shared_ptr<const Bytes>> queue;  // shared with other peers' queues
     size_t queued_bytes = 0;
     size_t inflight = 0;  // chunks at the front of `queue` being written
 
@@ -322,6 +322,13 @@ void PeerSession::Accept(tcp::socket socket) {
 // Sending
 
 bool PeerSession::SendUpdates(Bytes&& bytes) {
+    if (bytes.empty()) return SendUpdates(std::shared_ptr<const Bytes>());
+    return SendUpdates(std::make_shared<const Bytes>(std::move(bytes)));
+}
+
+bool PeerSession::SendUpdates(std::shared_ptr<const Bytes> shared) {
+    static const Bytes kNone;
+    const Bytes& bytes = shared ? *shared : kNone;
     Slot* s = EstablishedSlot();
     if (!s || !s->conn) {
         spdlog::debug("bgp peer {}: {} octets dropped, session not Established", name_,
@@ -338,7 +345,7 @@ bool PeerSession::SendUpdates(Bytes&& bytes) {
         pos += length;
     }
     Connection& c = *s->conn;
-    Enqueue(c, std::move(bytes));
+    Enqueue(c, std::move(shared));
     for (size_t t = 1; t < count.size(); ++t)
         for (size_t i = 0; i < count[t]; ++i)
             Feed(*s, Event::Sent(static_cast<MessageType>(t)));
@@ -493,7 +500,7 @@ void PeerSession::Execute(Slot& s, Action& a, PendingEvent& cause) {
             // Queued UPDATEs are moot now; what is being written must finish
             // (framing), then the NOTIFICATION goes out.
             while (c.queue.size() > c.inflight) {
-                c.queued_bytes -= c.queue.back().size();
+                c.queued_bytes -= c.queue.back()->size();
                 c.queue.pop_back();
             }
             Enqueue(c, EncodeNotification(a.notification));
@@ -634,7 +641,12 @@ void PeerSession::ForceClose(Connection& c) {
 
 void PeerSession::Enqueue(Connection& c, Bytes bytes) {
     if (c.closed || bytes.empty()) return;
-    c.queued_bytes += bytes.size();
+    Enqueue(c, std::make_shared<const Bytes>(std::move(bytes)));
+}
+
+void PeerSession::Enqueue(Connection& c, std::shared_ptr<const Bytes> bytes) {
+    if (c.closed || !bytes || bytes->empty()) return;
+    c.queued_bytes += bytes->size();
     c.queue.push_back(std::move(bytes));
     c.wake.cancel();
 }
@@ -762,12 +774,12 @@ asio::awaitable<void> PeerSession::WriteLoop(std::shared_ptr<Connection> c) {
         }
         buffers.clear();
         size_t bytes = 0;
-        for (const Bytes& chunk : c->queue) {
+        for (const auto& chunk : c->queue) {
             if (!buffers.empty() &&
-                (buffers.size() == kMaxWriteChunks || bytes + chunk.size() > kMaxWriteBytes))
+                (buffers.size() == kMaxWriteChunks || bytes + chunk->size() > kMaxWriteBytes))
                 break;
-            buffers.push_back(asio::buffer(chunk));
-            bytes += chunk.size();
+            buffers.push_back(asio::buffer(*chunk));
+            bytes += chunk->size();
         }
         c->inflight = buffers.size();
         co_await asio::async_write(c->socket, buffers,

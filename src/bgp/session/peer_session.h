@@ -165,6 +165,9 @@ public:
     // follows once it drains below low_water_bytes), or the session is not
     // Established (the bytes are dropped; OnEstablished starts a new export).
     bool SendUpdates(Bytes&& concatenated_messages);
+    // Same, with bytes shared with other sessions (an update group's encoding
+    // queued to each member without a copy).
+    bool SendUpdates(std::shared_ptr<const Bytes> concatenated_messages);
     // Sends a ROUTE-REFRESH (RFC 2918/7313); false when not Established.
     bool SendRouteRefresh(const RouteRefreshMessage& m);
     size_t queued_bytes() const;
@@ -203,6 +206,7 @@ private:
     static void StartIo(const std::shared_ptr<Connection>& c);
     static void ForceClose(Connection& c);
     static void Enqueue(Connection& c, Bytes bytes);
+    static void Enqueue(Connection& c, std::shared_ptr<const Bytes> bytes);
 
     std::unique_ptr<Slot> MakeSlot(bool secondary);
     void Feed(Slot& slot, Event event, std::optional<UpdateMessage> update = std::nullopt,

@@ -669,12 +669,11 @@ void BgpSpeaker::ExportChanges() {
             }
             const size_t n = b.count;
             const bool announce = b.out >= 0;
-            std::vector<PeerId> who = b.recipients.ToVector();
-            for (size_t i = 0; i < who.size(); ++i) {
-                Peer& q = *peers_[who[i] - 1];
-                Bytes copy = i + 1 == who.size() ? std::move(bytes) : bytes;
-                Send(q, std::move(copy), announce ? n : 0, announce ? 0 : n);
-            }
+            // One encoding, shared by every member's queue.
+            auto shared = std::make_shared<const Bytes>(std::move(bytes));
+            b.recipients.ForEach([&](PeerId id) {
+                Send(*peers_[id - 1], shared, announce ? n : 0, announce ? 0 : n);
+            });
         }
         buckets.clear();
         index.Clear();
@@ -733,10 +732,20 @@ void BgpSpeaker::ExportChanges() {
 }
 
 bool BgpSpeaker::Send(Peer& p, Bytes&& bytes, size_t announced, size_t withdrawn) {
+    if (bytes.empty()) {
+        p.announced_out += announced;
+        p.withdrawn_out += withdrawn;
+        return !p.blocked;
+    }
+    return Send(p, std::make_shared<const Bytes>(std::move(bytes)), announced, withdrawn);
+}
+
+bool BgpSpeaker::Send(Peer& p, const std::shared_ptr<const Bytes>& bytes, size_t announced,
+                      size_t withdrawn) {
     p.announced_out += announced;
     p.withdrawn_out += withdrawn;
-    if (bytes.empty()) return !p.blocked;
-    if (!p.session->SendUpdates(std::move(bytes))) p.blocked = true;
+    if (!bytes || bytes->empty()) return !p.blocked;
+    if (!p.session->SendUpdates(bytes)) p.blocked = true;
     return !p.blocked;
 }
 

@@ -197,6 +197,8 @@ private:
     bool RunScan(Peer& p, ScanJob& job);
     void ReplayBacklog(Peer& p);
     bool Send(Peer& p, Bytes&& bytes, size_t announced, size_t withdrawn);
+    bool Send(Peer& p, const std::shared_ptr<const Bytes>& bytes, size_t announced,
+              size_t withdrawn);
     void SweepGracefulRestart(Peer& p, Family family);
     void EndGracefulRestart(PeerId id);
 

@@ -654,6 +654,13 @@ void PeerSession::Enqueue(Connection& c, std::shared_ptr<const Bytes> bytes) {
 void PeerSession::StartIo(const std::shared_ptr<Connection>& c) {
     if (c->io_started) return;
     c->io_started = true;
+    if (c->slot && c->slot->session->config_.send_buffer_bytes > 0) {
+        error_code ec;
+        c->socket.set_option(
+            asio::socket_base::send_buffer_size(
+                static_cast<int>(c->slot->session->config_.send_buffer_bytes)),
+            ec);
+    }
     const auto ex = c->socket.get_executor();
     Spawn(ex, ReadLoop(c));
     Spawn(ex, WriteLoop(c));

@@ -73,6 +73,9 @@ struct PeerSessionConfig {
     // above high_water; OnWritable follows when it is back below low_water.
     size_t high_water_bytes = 4u << 20;
     size_t low_water_bytes = 1u << 20;
+    // SO_SNDBUF of the connection; 0: the kernel's (autotuned, up to
+    // net.ipv4.tcp_wmem's maximum). Bounds the kernel memory per peer.
+    size_t send_buffer_bytes = 0;
 
     // After sending a NOTIFICATION, how long (real time) the connection waits
     // for the queue to drain and the peer to close before it is reset.

@@ -361,17 +361,18 @@ TEST_F(SpeakerTest, SlowClientDoesNotStallTheOthers) {
     rr_tweak_ = [](SpeakerPeerConfig& p) {
         p.session.high_water_bytes = 64 * 1024;
         p.session.low_water_bytes = 16 * 1024;
+        p.session.send_buffer_bytes = 32 * 1024;  // small kernel buffers: the queue fills
     };
     Build({true, true, true}, false);
     // Client 2 is replaced by a raw peer that reads only when told.
-    auto slow_ptr = ReplaceWithRawPeer(2, 256 * 1024);
+    auto slow_ptr = ReplaceWithRawPeer(2, 64 * 1024);
     ASSERT_TRUE(slow_ptr);
     session_test::TestPeer& slow = *slow_ptr;
-    // More than the kernel's socket buffers hold (tcp_wmem max 4 MiB).
-    const uint32_t n = 400000;
+    // Far more than the socket buffers (32 KiB + 64 KiB) and the queue hold.
+    const uint32_t n = 60000;
     clients_[0]->Announce(kVpn, NlriList(Routes(0, n)), VpnAttrs(1),
                           NextHop{IpAddress::V4(0x7f003c0b), {}});
-    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == n; }, 20000ms));
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == n; }, 30000ms));
     auto st = rr_->PeerStatus()[2];
     EXPECT_GT(st.backlog, 0u);
     // One chunk of 4,096 routes can land above the high-water mark.
@@ -382,7 +383,7 @@ TEST_F(SpeakerTest, SlowClientDoesNotStallTheOthers) {
         slow.Drain();
         auto s = rr_->PeerStatus()[2];
         return s.backlog == 0 && s.nlri_announced_out >= n && s.session.queued_bytes == 0;
-    }, 20000ms)) << "backlog " << rr_->PeerStatus()[2].backlog << " announced "
+    }, 60000ms)) << "backlog " << rr_->PeerStatus()[2].backlog << " announced "
                  << rr_->PeerStatus()[2].nlri_announced_out << " queued "
                  << rr_->PeerStatus()[2].session.queued_bytes << " state "
                  << FsmStateName(rr_->PeerStatus()[2].session.state) << " eof " << slow.eof();

@@ -1,0 +1,29 @@
+// MakeDriver (driver_factory.h).
+#include "dataplane/driver_factory.h"
+
+#include <fmt/format.h>
+
+#include "config/config.h"
+#include "config/config_loader.h"
+#include "dataplane/dummy/dummy_driver.h"
+
+namespace bagpipe::dataplane {
+
+DataplaneResult<std::unique_ptr<DataplaneDriver>> MakeDriver(
+    VpnType type, const config::DataplaneDriverConfig& config) {
+    std::string_view type_name = VpnTypeName(type);
+    std::optional<std::string> name = config::CanonicalDataplaneDriver(type_name, config.driver);
+    if (!name)
+        return DataplaneStatus::InvalidArgument(
+            fmt::format("unknown {} dataplane driver '{}' (dummy, linux, ovs)", type_name,
+                        config.driver));
+    if (*name == "dummy") {
+        auto options = DummyDriverOptions::FromConfig(type, config);
+        if (!options) return options.status();
+        return std::make_unique<DummyDataplaneDriver>(std::move(options).value());
+    }
+    return DataplaneStatus::Unavailable(
+        fmt::format("dataplane driver '{}' is not available yet", *name));
+}
+
+}  // namespace bagpipe::dataplane

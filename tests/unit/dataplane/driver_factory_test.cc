@@ -1,0 +1,75 @@
+// MakeDriver: the dummy driver for both types, legacy aliases, and clear
+// errors for drivers not built yet, unknown names and bad options.
+#include "dataplane/driver_factory.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "dataplane/dummy/dummy_driver.h"
+#include "dataplane_test_util.h"
+
+namespace bagpipe::dataplane {
+namespace {
+
+config::DataplaneDriverConfig Config(std::string driver) {
+    config::DataplaneDriverConfig c;
+    c.driver = driver;
+    c.configured_driver = driver;
+    c.local_address = test::Ip("127.0.1.1");
+    return c;
+}
+
+TEST(DriverFactory, DummyForBothTypes) {
+    for (VpnType type : {VpnType::kIpVpn, VpnType::kEvpn}) {
+        auto r = MakeDriver(type, Config("dummy"));
+        ASSERT_TRUE(r.ok()) << r.status().message();
+        DataplaneDriver& d = *r.value();
+        EXPECT_EQ(d.type(), type);
+        EXPECT_EQ(d.name(), "dummy");
+        EXPECT_EQ(d.LocalAddress(), test::Ip("127.0.1.1"));
+        EXPECT_NE(dynamic_cast<DummyDataplaneDriver*>(&d), nullptr);
+    }
+    auto evpn = MakeDriver(VpnType::kEvpn, Config("dummy"));
+    EXPECT_EQ(evpn.value()->SupportedEncapsulations(), EncapsulationSet{Encapsulation::kVxlan});
+}
+
+TEST(DriverFactory, LegacyAlias) {
+    auto r = MakeDriver(VpnType::kIpVpn, Config("DummyDataplaneDriver"));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r.value()->name(), "dummy");
+    EXPECT_EQ(r.value()->ToJson()["config"]["dataplane_driver"], "DummyDataplaneDriver");
+}
+
+TEST(DriverFactory, RealDriversNotAvailableYet) {
+    for (VpnType type : {VpnType::kIpVpn, VpnType::kEvpn}) {
+        for (std::string name : {"linux", "ovs"}) {
+            auto r = MakeDriver(type, Config(name));
+            ASSERT_FALSE(r.ok());
+            EXPECT_EQ(r.status().code(), DataplaneErrorCode::kUnavailable);
+            EXPECT_EQ(r.status().message(),
+                      "dataplane driver '" + name + "' is not available yet");
+        }
+    }
+    auto alias = MakeDriver(VpnType::kIpVpn, Config("mpls_ovs_dataplane.MPLSOVSDataplaneDriver"));
+    EXPECT_EQ(alias.status().message(), "dataplane driver 'ovs' is not available yet");
+}
+
+TEST(DriverFactory, UnknownDriver) {
+    auto r = MakeDriver(VpnType::kEvpn, Config("vpp"));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), DataplaneErrorCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message(), "unknown evpn dataplane driver 'vpp' (dummy, linux, ovs)");
+}
+
+TEST(DriverFactory, BadDummyOption) {
+    config::DataplaneDriverConfig c = Config("dummy");
+    c.options["ecmp"] = "perhaps";
+    auto r = MakeDriver(VpnType::kIpVpn, c);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("ecmp"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bagpipe::dataplane

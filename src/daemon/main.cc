@@ -1,6 +1,7 @@
-// bagpipe-bgp: the daemon. Loads bgp.conf, runs the BGP speaker (and, in
-// later issues, the VPN instances, REST API and dataplane drivers) on one
-// Boost.Asio event loop; SIGTERM/SIGINT send a Cease to every peer and exit.
+// bagpipe-bgp: the daemon. Loads bgp.conf, runs the BGP speaker and the REST
+// API / looking glass (and, in later issues, the VPN instances and dataplane
+// drivers) on one Boost.Asio event loop; SIGTERM/SIGINT close the API, send a
+// Cease to every peer and exit.
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -13,7 +14,14 @@
 #include <memory>
 #include <string>
 
+#include "api/http_server.h"
+#include "api/http_types.h"
+#include "api/lg_providers.h"
+#include "api/log_ring.h"
+#include "api/looking_glass.h"
+#include "api/ping.h"
 #include "config/config_loader.h"
+#include "config/ini_file.h"
 #include "daemon/speaker_config.h"
 #include "daemon/state_file.h"
 
@@ -30,7 +38,11 @@ struct Options {
     bool check = false;
 };
 
-void SetUpLogging(const Options& o, const bagpipe::config::DaemonConfig* c) {
+// The last log records, for the looking glass (`logs`).
+constexpr size_t kLogRingRecords = 1000;
+
+void SetUpLogging(const Options& o, const bagpipe::config::DaemonConfig* c,
+                  const bagpipe::api::LogRing& ring) {
     std::string file = !o.log_file.empty() ? o.log_file : c ? c->logging.log_file : "";
     std::shared_ptr<spdlog::logger> logger;
     if (!file.empty())
@@ -39,6 +51,7 @@ void SetUpLogging(const Options& o, const bagpipe::config::DaemonConfig* c) {
     else
         logger = std::make_shared<spdlog::logger>(
             "bagpipe-bgp", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    logger->sinks().push_back(ring.sink());
     spdlog::set_default_logger(logger);
     const bool debug = o.debug || (c && c->logging.debug);
     spdlog::set_level(debug ? spdlog::level::debug : spdlog::level::info);
@@ -85,6 +98,19 @@ private:
     bool stopped_ = false;
 };
 
+// True when bgp.conf sets the API endpoint itself ([API] host/port or their
+// old names): failing to bind it is then fatal; the default endpoint only
+// warns (several daemons on one host, e.g. in tests, share the default).
+bool ApiConfiguredExplicitly(const std::string& config_file) {
+    const bagpipe::config::IniDocument doc = bagpipe::config::ReadIniFile(config_file);
+    const bagpipe::config::IniSection* api = doc.Find("API");
+    if (!api) return false;
+    for (const auto& e : api->entries)
+        for (const char* k : {"host", "port", "api_host", "api_port"})
+            if (bagpipe::config::EqualsIgnoreCase(e.key, k)) return true;
+    return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,8 +125,10 @@ int main(int argc, char** argv) {
     app.allow_extras(false);
     CLI11_PARSE(app, argc, argv);
 
+    const auto start_time = std::chrono::system_clock::now();
+    auto log_ring = std::make_shared<bagpipe::api::LogRing>(kLogRingRecords);
     auto loaded = bagpipe::config::LoadConfigFile(o.config_file);
-    SetUpLogging(o, loaded.config ? &*loaded.config : nullptr);
+    SetUpLogging(o, loaded.config ? &*loaded.config : nullptr, *log_ring);
     for (const auto& w : loaded.warnings) spdlog::warn("{}", w);
     if (!loaded.ok()) {
         for (const auto& e : loaded.errors) spdlog::error("{}", e);
@@ -130,12 +158,38 @@ int main(int argc, char** argv) {
         return 1;
     }
 
+    // The REST API and looking glass, after the speaker.
+    bagpipe::api::Router router;
+    bagpipe::api::LookingGlass looking_glass;
+    bagpipe::api::LgSources lg_sources;
+    lg_sources.speaker = &speaker;
+    lg_sources.config = &cfg;
+    lg_sources.logs = log_ring;
+    lg_sources.start_time = start_time;
+    bagpipe::api::AddStandardProviders(looking_glass, lg_sources);
+    bagpipe::api::RegisterPing(router);
+    looking_glass.Register(router);
+    bagpipe::api::HttpServer api(io.get_executor(), router);
+    if (auto ec = api.Start(cfg.api.host, cfg.api.port)) {
+        if (ApiConfiguredExplicitly(o.config_file)) {
+            spdlog::error("bagpipe-bgp: cannot listen on [API] {}:{}: {}", cfg.api.host,
+                          cfg.api.port, ec.message());
+            return 1;
+        }
+        spdlog::warn("bagpipe-bgp: REST API disabled: cannot listen on the default {}:{}: {}",
+                     cfg.api.host, cfg.api.port, ec.message());
+    } else {
+        spdlog::info("bagpipe-bgp: REST API and looking glass on http://{}:{}/", cfg.api.host,
+                     api.endpoint()->port());
+    }
+
     asio::signal_set signals(io, SIGINT, SIGTERM);
     bool stopping = false;
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
         if (ec || stopping) return;
         stopping = true;
         spdlog::info("bagpipe-bgp: signal {}: closing the sessions", sig);
+        api.Stop();
         speaker.Shutdown("bagpipe-bgp shutting down", 3000ms, [&] {
             if (state) {
                 state->WriteNow();

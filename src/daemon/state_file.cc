@@ -5,54 +5,12 @@
 
 #include <cstdio>
 
-#include <fmt/format.h>
-
+#include "api/route_json.h"
 #include "bgp/rib/route_key.h"
 
 namespace bagpipe::daemon {
 
 using nlohmann::json;
-
-namespace {
-
-json RouteJson(const bgp::BgpSpeaker& speaker, const bgp::RouteKey& key, const bgp::Path& best) {
-    json r;
-    r["family"] = std::string(bgp::FamilyName(key.family()));
-    r["key"] = key.ToString();
-    const bgp::AttrEntry& e = best.attributes();
-    const bgp::PathAttributes& a = e.attributes();
-    std::string nh = !e.next_hop().global.empty() ? e.next_hop().global.ToString()
-                     : a.has(bgp::attr::kNextHop) ? a.next_hop.ToString()
-                                                  : "";
-    r["next_hop"] = nh;
-    json labels = json::array();
-    bgp::LabelStack ls = best.labels();
-    for (size_t i = 0; i < ls.count; ++i) labels.push_back(ls.raw[i]);
-    r["labels"] = labels;
-    r["peer"] = speaker.PeerName(best.peer());
-    json rts = json::array();
-    json ext = json::array();
-    for (const auto& c : a.ext_communities) {
-        if (c.is_route_target())
-            rts.push_back(c.AdminValueString());
-        else
-            ext.push_back(fmt::format("{}:{}", c.Name(), c.ValueString()));
-    }
-    r["route_targets"] = rts;
-    r["ext_communities"] = ext;
-    if (a.has(bgp::attr::kOriginatorId)) r["originator_id"] = a.originator_id.ToString();
-    if (a.has(bgp::attr::kClusterList)) {
-        json cl = json::array();
-        for (uint32_t c : a.cluster_list) cl.push_back(bgp::IpAddress::V4(c).ToString());
-        r["cluster_list"] = cl;
-    }
-    if (a.has(bgp::attr::kLocalPref)) r["local_pref"] = a.local_pref;
-    if (a.has(bgp::attr::kMed)) r["med"] = a.med;
-    r["stale"] = best.stale();
-    return r;
-}
-
-}  // namespace
 
 json SpeakerStateJson(const bgp::BgpSpeaker& speaker, size_t max_routes) {
     json out;
@@ -105,11 +63,11 @@ json SpeakerStateJson(const bgp::BgpSpeaker& speaker, size_t max_routes) {
     out["attribute_sets"] = speaker.attr_store().size();
     if (total <= max_routes) {
         json routes = json::array();
+        auto add = [&](const bgp::RouteKey& k, std::span<const bgp::Path> paths) {
+            routes.push_back(api::RouteJson(k, paths[0], speaker.PeerName(paths[0].peer())));
+        };
         for (size_t f = 1; f < bgp::kFamilyCount; ++f)
-            speaker.rib().ForEachRoute(static_cast<bgp::Family>(f),
-                                       [&](const bgp::RouteKey& k, std::span<const bgp::Path> paths) {
-                                           routes.push_back(RouteJson(speaker, k, paths[0]));
-                                       });
+            speaker.rib().ForEachRoute(static_cast<bgp::Family>(f), add);
         out["routes"] = routes;
     }
     return out;

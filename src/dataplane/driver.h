@@ -63,6 +63,7 @@
 #include <vector>
 
 #include "bgp/wire/esi.h"
+#include "bgp/wire/ext_community.h"
 #include "bgp/wire/ip_address.h"
 #include "bgp/wire/mpls_label.h"
 
@@ -173,13 +174,13 @@ std::optional<Direction> ParseDirection(std::string_view text);
 // the RFC 9012 tunnel types (bgp::TunnelType values) that drivers use.
 enum class Encapsulation : uint8_t {
     kDefault = 0,
-    kGre = 2,
-    kVxlan = 8,
-    kNvgre = 9,
-    kMpls = 10,
-    kMplsOverGre = 11,
-    kVxlanGpe = 12,
-    kMplsOverUdp = 13,
+    kGre = static_cast<uint8_t>(bgp::TunnelType::kGre),
+    kVxlan = static_cast<uint8_t>(bgp::TunnelType::kVxlan),
+    kNvgre = static_cast<uint8_t>(bgp::TunnelType::kNvgre),
+    kMpls = static_cast<uint8_t>(bgp::TunnelType::kMpls),
+    kMplsOverGre = static_cast<uint8_t>(bgp::TunnelType::kMplsOverGre),
+    kVxlanGpe = static_cast<uint8_t>(bgp::TunnelType::kVxlanGpe),
+    kMplsOverUdp = static_cast<uint8_t>(bgp::TunnelType::kMplsOverUdp),
 };
 // "DEFAULT", "GRE", "VXLAN", "NVGRE", "MPLS", "MPLS-over-GRE", "VXLAN-GPE",
 // "MPLS-over-UDP"; the looking glass shows "encap:" + name like the original.

@@ -79,11 +79,19 @@ public:
     }
 
 private:
+    // Arms the timer for `d` from now unless it already fires sooner; a
+    // re-arm cancels the pending wait, whose handler then sees a stale
+    // generation and does nothing.
     void Arm(std::chrono::milliseconds d) {
-        if (armed_ || stopped_) return;
+        if (stopped_) return;
+        const auto when = std::chrono::steady_clock::now() + d;
+        if (armed_ && when >= deadline_) return;
         armed_ = true;
-        timer_.expires_after(d);
-        timer_.async_wait([this](const boost::system::error_code& ec) {
+        deadline_ = when;
+        const uint64_t gen = ++generation_;
+        timer_.expires_at(when);
+        timer_.async_wait([this, gen](const boost::system::error_code& ec) {
+            if (gen != generation_) return;
             armed_ = false;
             if (ec || stopped_) return;
             WriteNow();
@@ -96,6 +104,8 @@ private:
     bool dirty_ = false;
     bool armed_ = false;
     bool stopped_ = false;
+    std::chrono::steady_clock::time_point deadline_{};
+    uint64_t generation_ = 0;
 };
 
 // True when bgp.conf sets the API endpoint itself ([API] host/port or their

@@ -635,18 +635,7 @@ json AttributesToJson(const PathAttributes& a, ByteView block, const SessionCont
     while (!r.empty()) {
         uint8_t flags = 0, code = 0;
         size_t length = 0;
-        bool framed = r.ReadU8(flags) && r.ReadU8(code);
-        if (framed) {
-            if (flags & attr::kExtendedLength) {
-                uint16_t l = 0;
-                framed = r.ReadU16(l);
-                length = l;
-            } else {
-                uint8_t l = 0;
-                framed = r.ReadU8(l);
-                length = l;
-            }
-        }
+        bool framed = ReadAttributeHeader(r, flags, code, length);
         ByteView value;
         if (!framed || !r.ReadBytes(length, value)) {
             json e = AttributeEntry(code, flags, HexString(r.rest()));

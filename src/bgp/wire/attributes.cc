@@ -429,6 +429,20 @@ void PutAttributeHeader(uint8_t flags, uint8_t code, size_t length, Writer& w) {
     }
 }
 
+bool ReadAttributeHeader(Reader& r, uint8_t& flags, uint8_t& code, size_t& length) {
+    if (!r.ReadU8(flags) || !r.ReadU8(code)) return false;
+    if (flags & attr::kExtendedLength) {
+        uint16_t l = 0;
+        if (!r.ReadU16(l)) return false;
+        length = l;
+    } else {
+        uint8_t l = 0;
+        if (!r.ReadU8(l)) return false;
+        length = l;
+    }
+    return true;
+}
+
 std::optional<DecodeError> DecodePathAttributes(ByteView block, const SessionContext& ctx,
                                                 bool has_nlri, PathAttributes& out) {
     AttrDecoder dec{ctx, out, std::nullopt};
@@ -438,18 +452,7 @@ std::optional<DecodeError> DecodePathAttributes(ByteView block, const SessionCon
         const uint8_t* const attr_start = r.data();
         uint8_t flags = 0, code = 0;
         size_t length = 0;
-        bool framed = r.ReadU8(flags) && r.ReadU8(code);
-        if (framed) {
-            if (flags & attr::kExtendedLength) {
-                uint16_t l = 0;
-                framed = r.ReadU16(l);
-                length = l;
-            } else {
-                uint8_t l = 0;
-                framed = r.ReadU8(l);
-                length = l;
-            }
-        }
+        bool framed = ReadAttributeHeader(r, flags, code, length);
         ByteView value;
         if (!framed || !r.ReadBytes(length, value)) {
             // RFC 7606 §4: an attribute overrunning the block, or fewer octets

@@ -169,6 +169,10 @@ struct AttributeDescriptor {
 const AttributeDescriptor* FindAttributeDescriptor(uint8_t code);  // nullptr if unknown
 std::string_view AttributeName(uint8_t code);
 
+// Reads one attribute header (flags, type code, 1- or 2-octet length per the
+// Extended Length bit); false when the reader runs out first.
+bool ReadAttributeHeader(Reader& r, uint8_t& flags, uint8_t& code, size_t& length);
+
 // Decodes the path attribute block of an UPDATE. `out` receives what was
 // understood; the returned error (if any) is the most severe found and names
 // its RFC 7606 action. `has_nlri` says whether the UPDATE's classic NLRI field

@@ -200,10 +200,7 @@ std::shared_ptr<LgNode> PeersCollection(const CtxPtr& c, bool worker) {
 }
 
 LgJson Source(const Ctx& c, const LgRequest& req, bgp::PeerId peer) {
-    const auto& peers = c.speaker().config().peers;
-    if (peer == bgp::kLocalPeer || peer > peers.size()) return LgJson{{"id", "local"}};
-    const std::string id = PeerWorkerId(peers[peer - 1].session.peer_address.to_string());
-    return LgJson{{"id", id}, {"href", req.Href({"bgp", "workers", id})}};
+    return LgRouteSource(c.speaker(), req, peer);
 }
 
 std::shared_ptr<LgPagedList> RouteList(const CtxPtr& c, bgp::Family f) {
@@ -266,6 +263,13 @@ LgNodePtr RoutesNode(const CtxPtr& c) {
 }  // namespace
 
 std::string PeerWorkerId(const std::string& address) { return "BGP-" + address; }
+
+LgJson LgRouteSource(const bgp::BgpSpeaker& speaker, const LgRequest& req, bgp::PeerId peer) {
+    const auto& peers = speaker.config().peers;
+    if (peer == bgp::kLocalPeer || peer > peers.size()) return LgJson{{"id", "local"}};
+    const std::string id = PeerWorkerId(peers[peer - 1].session.peer_address.to_string());
+    return LgJson{{"id", id}, {"href", req.Href({"bgp", "workers", id})}};
+}
 
 LgStandardNodes AddStandardProviders(LookingGlass& lg, const LgSources& sources) {
     auto c = std::make_shared<Ctx>(Ctx{sources});

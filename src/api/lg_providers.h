@@ -43,5 +43,8 @@ LgStandardNodes AddStandardProviders(LookingGlass& lg, const LgSources& sources)
 
 // The worker id of a BGP peer, as the original names it: "BGP-192.0.2.1".
 std::string PeerWorkerId(const std::string& address);
+// A route's `source` in the looking glass: {"id": "BGP-<peer>", "href"} or
+// {"id": "local"}.
+LgJson LgRouteSource(const bgp::BgpSpeaker& speaker, const LgRequest& req, bgp::PeerId peer);
 
 }  // namespace bagpipe::api

@@ -14,8 +14,7 @@ using nlohmann::ordered_json;
 
 namespace {
 
-std::string NextHopString(const bgp::Path& path) {
-    const bgp::AttrEntry& e = path.attributes();
+std::string NextHopString(const bgp::AttrEntry& e) {
     const bgp::PathAttributes& a = e.attributes();
     if (!e.next_hop().global.empty()) return e.next_hop().global.ToString();
     if (a.has(bgp::attr::kNextHop)) return a.next_hop.ToString();
@@ -103,7 +102,7 @@ json RouteJson(const bgp::RouteKey& key, const bgp::Path& path, std::string peer
     r["family"] = std::string(bgp::FamilyName(key.family()));
     r["key"] = key.ToString();
     const bgp::PathAttributes& a = path.attributes().attributes();
-    r["next_hop"] = NextHopString(path);
+    r["next_hop"] = NextHopString(path.attributes());
     json labels = json::array();
     const bgp::LabelStack ls = path.labels();
     for (size_t i = 0; i < ls.count; ++i) labels.push_back(ls.raw[i]);
@@ -132,11 +131,16 @@ json RouteJson(const bgp::RouteKey& key, const bgp::Path& path, std::string peer
 }
 
 ordered_json LgRouteJson(const bgp::RouteKey& key, const bgp::Path& path, ordered_json source) {
-    const bgp::PathAttributes& a = path.attributes().attributes();
+    return LgRouteJson(key, path.attributes(), path.labels(), path.stale(), std::move(source));
+}
+
+ordered_json LgRouteJson(const bgp::RouteKey& key, const bgp::AttrEntry& entry,
+                         const bgp::LabelStack& ls, bool stale, ordered_json source) {
+    const bgp::PathAttributes& a = entry.attributes();
     ordered_json r;
     r["afi-safi"] = OriginalFamilyName(key.family());
     r["attributes"] = Attributes(a);
-    r["next_hop"] = NextHopString(path);
+    r["next_hop"] = NextHopString(entry);
     r["source"] = std::move(source);
     const bgp::Family f = key.family();
     if (f == bgp::Family::kIpv4Vpn || f == bgp::Family::kIpv6Vpn ||
@@ -150,7 +154,6 @@ ordered_json LgRouteJson(const bgp::RouteKey& key, const bgp::Path& path, ordere
     // MPLS label values; for E-VPN the 24-bit label field as is (a VNI with
     // VXLAN, RFC 8365).
     ordered_json labels = ordered_json::array();
-    const bgp::LabelStack ls = path.labels();
     for (size_t i = 0; i < ls.count; ++i)
         labels.push_back(f == bgp::Family::kL2vpnEvpn ? ls.raw[i]
                                                       : bgp::LabelFromField(ls.raw[i]));
@@ -161,7 +164,7 @@ ordered_json LgRouteJson(const bgp::RouteKey& key, const bgp::Path& path, ordere
         for (uint32_t c : a.cluster_list) cl.push_back(bgp::IpAddress::V4(c).ToString());
         r["cluster_list"] = cl;
     }
-    if (path.stale()) r["stale"] = true;
+    if (stale) r["stale"] = true;
     return ordered_json{{KeyText(key), std::move(r)}};
 }
 

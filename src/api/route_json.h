@@ -29,6 +29,10 @@ nlohmann::json RouteJson(const bgp::RouteKey& key, const bgp::Path& path, std::s
 // does; the key is RouteKey::ToString() without the family).
 nlohmann::ordered_json LgRouteJson(const bgp::RouteKey& key, const bgp::Path& path,
                                    nlohmann::ordered_json source);
+// The same from an attribute set and labels (a VPN instance's candidates).
+nlohmann::ordered_json LgRouteJson(const bgp::RouteKey& key, const bgp::AttrEntry& attrs,
+                                   const bgp::LabelStack& labels, bool stale,
+                                   nlohmann::ordered_json source);
 
 // The original's (ExaBGP's) names: "ipv4/mpls-vpn", "l2vpn/evpn", "ipv4/rtc",
 // "ipv4/flow-vpn", "ipv4/unicast", "ipv4/nlri-mpls", ...

@@ -17,6 +17,10 @@
 #include "api/http_server.h"
 #include "api/http_types.h"
 #include "api/lg_providers.h"
+#include "api/lg_vpn.h"
+#include "api/vpn_api.h"
+#include "dataplane/driver_factory.h"
+#include "vpn/vpn_manager.h"
 #include "api/log_ring.h"
 #include "api/looking_glass.h"
 #include "api/ping.h"
@@ -168,6 +172,35 @@ int main(int argc, char** argv) {
         return 1;
     }
 
+    // The VPN service: dataplane drivers and instances (route reflectors
+    // have no use for it but it costs nothing until the first attach).
+    std::unique_ptr<bagpipe::dataplane::DataplaneDriver> drivers[2];
+    const bagpipe::config::DataplaneDriverConfig* driver_cfgs[2] = {&cfg.ipvpn, &cfg.evpn};
+    const bagpipe::dataplane::VpnType types[2] = {bagpipe::dataplane::VpnType::kIpVpn,
+                                                   bagpipe::dataplane::VpnType::kEvpn};
+    for (int i = 0; i < 2; ++i) {
+        auto d = bagpipe::dataplane::MakeDriver(types[i], *driver_cfgs[i]);
+        if (!d) {
+            spdlog::error("bagpipe-bgp: {}: [DATAPLANE_DRIVER_{}] dataplane_driver = {}: {}",
+                          o.config_file, i == 0 ? "IPVPN" : "EVPN", driver_cfgs[i]->configured_driver,
+                          d.status().message());
+            return 2;
+        }
+        drivers[i] = std::move(d).value();
+    }
+    bagpipe::vpn::SpeakerRouteSink route_sink(speaker);
+    bagpipe::vpn::VpnManagerConfig vpn_cfg;
+    vpn_cfg.local_as = cfg.bgp.my_as;
+    vpn_cfg.bgp_local_address = cfg.bgp.local_address;
+    vpn_cfg.router_id = cfg.bgp.router_id.v4();
+    vpn_cfg.enable_rtc = cfg.bgp.enable_rtc;
+    bagpipe::vpn::VpnManager vpn_manager(route_sink, &speaker.rib(), vpn_cfg, std::move(drivers[0]),
+                                         std::move(drivers[1]));
+    speaker.set_loc_rib_observer(bagpipe::vpn::VpnManager::ObservedFamilies(),
+                                 [&vpn_manager](std::vector<bagpipe::bgp::LocRibChange>&& changes) {
+                                     vpn_manager.OnLocRibChanges(std::move(changes));
+                                 });
+
     // The REST API and looking glass, after the speaker.
     bagpipe::api::Router router;
     bagpipe::api::LookingGlass looking_glass;
@@ -176,8 +209,11 @@ int main(int argc, char** argv) {
     lg_sources.config = &cfg;
     lg_sources.logs = log_ring;
     lg_sources.start_time = start_time;
-    bagpipe::api::AddStandardProviders(looking_glass, lg_sources);
+    lg_sources.vpn_instances_count = [&vpn_manager] { return vpn_manager.size(); };
+    bagpipe::api::LgStandardNodes lg_nodes = bagpipe::api::AddStandardProviders(looking_glass, lg_sources);
+    bagpipe::api::AddVpnProviders(lg_nodes, vpn_manager, speaker);
     bagpipe::api::RegisterPing(router);
+    bagpipe::api::RegisterVpnApi(router, vpn_manager);
     looking_glass.Register(router);
     bagpipe::api::HttpServer api(io.get_executor(), router);
     if (auto ec = api.Start(cfg.api.host, cfg.api.port)) {

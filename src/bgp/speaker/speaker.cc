@@ -607,6 +607,11 @@ void BgpSpeaker::Flush() {
     ExportChanges();
     for (auto& p : peers_)
         if (p->up && (!p->jobs.empty() || !p->backlog.empty())) Pump(*p);
+    if (!observed_changes_.empty() && observer_) {
+        std::vector<LocRibChange> batch;
+        batch.swap(observed_changes_);
+        observer_(std::move(batch));
+    }
     if ((rib_changes || changed_since_notify_) && on_change_) {
         changed_since_notify_ = false;
         on_change_();
@@ -690,6 +695,16 @@ void BgpSpeaker::ExportChanges() {
     std::vector<Target> targets;
 
     rib_.DrainChanges([&](const RouteChange& c) {
+        if (observer_ && observed_.test(static_cast<size_t>(c.family))) {
+            LocRibChange& o = observed_changes_.emplace_back();
+            o.family = c.family;
+            o.key = c.key;
+            if (c.best) {
+                o.peer = c.best->peer();
+                o.attrs = c.best->attrs();
+                o.payload = c.best->payload();
+            }
+        }
         targets.clear();
         for (Peer* q : up) {
             if (!Ready(*q, c.family)) continue;

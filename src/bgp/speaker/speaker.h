@@ -52,6 +52,18 @@ struct SpeakerConfig {
     std::vector<SpeakerPeerConfig> peers;
 };
 
+// One Loc-RIB best-path change as the VPN layer sees it (set_loc_rib_observer):
+// the route `key` of `family` now has best path `attrs` from `peer` with NLRI
+// data `payload`, or no path at all (`attrs` null).
+struct LocRibChange {
+    Family family = Family::kUnknown;
+    RouteKey key;
+    PeerId peer = kLocalPeer;
+    AttrRef attrs;        // null: withdrawn
+    NlriPayload payload;  // labels, ESI, gateway (when attrs)
+};
+using LocRibObserver = std::function<void(std::vector<LocRibChange>&&)>;
+
 // Per-peer view for the looking glass / state file.
 struct SpeakerPeerStatus {
     std::string name;
@@ -140,6 +152,13 @@ public:
     void set_on_change(std::function<void()> fn) { on_change_ = std::move(fn); }
     // The address of a PeerId's peer ("local" for kLocalPeer).
     std::string PeerName(PeerId id) const;
+    // Delivers every Loc-RIB change of `families` in batches, once per flush,
+    // after the export stage (so the observer may call Announce/Withdraw).
+    // Routes already in the Loc-RIB are not replayed: read rib() for those.
+    void set_loc_rib_observer(FamilySet families, LocRibObserver fn) {
+        observed_ = families;
+        observer_ = std::move(fn);
+    }
     // Time spent in flushes, and their number (for the bench and the metrics).
     uint64_t flushes() const { return flushes_; }
 
@@ -216,6 +235,9 @@ private:
     bool changed_since_notify_ = false;
     uint64_t flushes_ = 0;
     std::function<void()> on_change_;
+    FamilySet observed_;
+    LocRibObserver observer_;
+    std::vector<LocRibChange> observed_changes_;
     std::shared_ptr<bool> alive_;
 };
 

@@ -1,0 +1,140 @@
+// VpnManager — the compute node's VPN service: the instances keyed by the
+// API's vpn_instance_id, the dataplane drivers (one per VPN type), the label
+// / VNI and RD allocators, RT Constraint origination, and the dispatch of
+// received routes to the instances that import them.
+//
+//   REST attach/detach → Attach/Detach → VpnInstance (plug, originate)
+//   BgpSpeaker Loc-RIB changes (set_loc_rib_observer) → OnLocRibChanges →
+//     RT index (import route target → instances) → VpnInstance::OnRoute
+//
+// RT Constraint (RFC 4684): the first instance importing a route target
+// makes the manager originate RTC(my_as, RT); the last one leaving withdraws
+// it, so that route reflectors send this node only what it imports.
+//
+// Choices (vs the original): routes originated by this node are not
+// imported into its other instances (no local leaking between instances);
+// errors the original answered with 500 are 400s with a message; an instance
+// whose first attach fails is not left behind; a forced VNI cannot collide
+// with an allocated label.
+//
+// Invariants: imported_by_[key] lists exactly the instances holding a
+// candidate for `key`; rt_index_ lists each instance under each of its import
+// RTs; rtc_refs_[rt] counts the instances importing rt and an RTC route is
+// announced exactly for the RTs with a positive count (when RTC is enabled).
+//
+// Executor: the daemon's event loop (REST handlers and the speaker's flush
+// run there); nothing is thread-safe.
+#pragma once
+
+#include <boost/unordered/unordered_flat_map.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bgp/rib/rib.h"
+#include "bgp/speaker/speaker.h"
+#include "dataplane/driver.h"
+#include "vpn/attach_params.h"
+#include "vpn/identifier_allocator.h"
+#include "vpn/vpn_instance.h"
+
+namespace bagpipe::vpn {
+
+struct VpnManagerConfig {
+    uint32_t local_as = 0;
+    bgp::IpAddress bgp_local_address;  // RTC next hop, type-3 originating IP
+    uint32_t router_id = 0;            // RD administrator, host order
+    bool enable_rtc = true;
+};
+
+// The BGP speaker as a RouteSink.
+class SpeakerRouteSink : public RouteSink {
+public:
+    explicit SpeakerRouteSink(bgp::BgpSpeaker& speaker) : speaker_(speaker) {}
+    void Announce(bgp::Family family, const bgp::NlriList& nlri, const bgp::PathAttributes& attrs,
+                  const bgp::NextHop& next_hop) override {
+        speaker_.Announce(family, nlri, attrs, next_hop);
+    }
+    void Withdraw(bgp::Family family, const bgp::NlriList& nlri) override {
+        speaker_.Withdraw(family, nlri);
+    }
+
+private:
+    bgp::BgpSpeaker& speaker_;
+};
+
+struct VpnManagerStats {
+    uint64_t attaches = 0;
+    uint64_t detaches = 0;
+    uint64_t errors = 0;        // refused attach/detach requests
+    uint64_t route_changes = 0; // Loc-RIB changes examined
+    uint64_t imports = 0;       // candidate updates handed to instances
+};
+
+class VpnManager {
+public:
+    // `rib` is read to import the routes already known when an instance
+    // starts importing a route target (may be null: nothing to import).
+    VpnManager(RouteSink& sink, const bgp::Rib* rib, VpnManagerConfig config,
+               std::unique_ptr<dataplane::DataplaneDriver> ipvpn,
+               std::unique_ptr<dataplane::DataplaneDriver> evpn);
+    ~VpnManager();
+    VpnManager(const VpnManager&) = delete;
+    VpnManager& operator=(const VpnManager&) = delete;
+
+    // POST /attach_localport and /detach_localport (validated parameters).
+    std::optional<ApiError> Attach(const AttachParams& p);
+    std::optional<ApiError> Detach(const AttachParams& p);
+
+    // Feed of the speaker's Loc-RIB changes (VPN families).
+    void OnLocRibChanges(std::vector<bgp::LocRibChange>&& changes);
+    // The families to observe.
+    static bgp::FamilySet ObservedFamilies();
+
+    // Stops every instance (withdraws, dataplane cleanup), e.g. on shutdown.
+    void StopAll();
+
+    // Looking glass.
+    const VpnInstance* Find(std::string_view external_id) const;
+    // Instances in creation order.
+    std::vector<const VpnInstance*> Instances() const;
+    size_t size() const { return by_external_.size(); }
+    const dataplane::DataplaneDriver* driver(dataplane::VpnType type) const;
+    const IdentifierAllocator& labels() const { return labels_; }
+    const IdentifierAllocator& rds() const { return rds_; }
+    const std::map<bgp::ExtCommunity, uint32_t>& rtc_refs() const { return rtc_refs_; }
+    const VpnManagerStats& stats() const { return stats_; }
+    const VpnManagerConfig& config() const { return config_; }
+
+private:
+    VpnInstance* Get(uint32_t id) const;
+    std::optional<ApiError> Create(const AttachParams& p, VpnInstance*& out);
+    void SetImports(VpnInstance& inst, const std::vector<bgp::ExtCommunity>& rts);
+    void ImportExisting(VpnInstance& inst, const std::vector<bgp::ExtCommunity>& added);
+    void RefRt(const bgp::ExtCommunity& rt);
+    void UnrefRt(const bgp::ExtCommunity& rt);
+    void Destroy(VpnInstance& inst);
+    InstanceContext Context();
+
+    RouteSink& sink_;
+    const bgp::Rib* rib_;
+    VpnManagerConfig config_;
+    std::unique_ptr<dataplane::DataplaneDriver> drivers_[2];  // by VpnType
+    bool driver_ready_[2] = {false, false};
+    IdentifierAllocator labels_{kMinLabel, kMaxLabel};
+    IdentifierAllocator rds_{0, kMaxRdNumber};
+    uint32_t next_id_ = 1;
+    std::map<uint32_t, std::unique_ptr<VpnInstance>> by_id_;
+    std::map<std::string, uint32_t, std::less<>> by_external_;
+    std::map<uint32_t, uint32_t> forced_vnis_;  // vni → instance id
+    std::map<bgp::ExtCommunity, std::vector<uint32_t>> rt_index_;
+    std::map<bgp::ExtCommunity, uint32_t> rtc_refs_;
+    boost::unordered_flat_map<bgp::RouteKey, std::vector<uint32_t>, bgp::RouteKeyHash> imported_by_;
+    VpnManagerStats stats_;
+};
+
+}  // namespace bagpipe::vpn

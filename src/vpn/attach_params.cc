@@ -133,7 +133,8 @@ std::optional<AddressAndLength> ParseAddressAndLength(std::string_view text) {
     std::optional<IpAddress> address = ParseAddress(text.substr(0, slash));
     if (!address) return std::nullopt;
     const uint64_t max = address->is_v4() ? 32 : 128;
-    if (slash == std::string_view::npos) return AddressAndLength{*address, static_cast<uint8_t>(max)};
+    if (slash == std::string_view::npos)
+        return AddressAndLength{*address, static_cast<uint8_t>(max)};
     std::optional<uint64_t> length = ParseDecimal(text.substr(slash + 1));
     if (!length || *length > max) return std::nullopt;
     return AddressAndLength{*address, static_cast<uint8_t>(*length)};
@@ -204,7 +205,8 @@ Status ParseLocalPort(const json& v, dataplane::VpnType type, LocalPortSpec& out
         if (!id) return Missing("local_port.evpn.id");
         if (Status e = NonEmptyString(*id, "local_port.evpn.id", stitch.id)) return e;
         std::optional<std::string> port_name;
-        if (Status e = StringField(*evpn, "ovs_port_name", "local_port.evpn.ovs_port_name", port_name))
+        if (Status e =
+                StringField(*evpn, "ovs_port_name", "local_port.evpn.ovs_port_name", port_name))
             return e;
         if (port_name) stitch.ovs_port_name = std::move(*port_name);
         out.evpn = std::move(stitch);
@@ -275,9 +277,10 @@ Status ParseClassifier(const json& v, dataplane::TrafficClassifier& out) {
         std::optional<bgp::Prefix> prefix;
         if (p->is_string()) prefix = ParsePrefixParam(Str(*p));
         if (!prefix)
-            return Err(fmt::format("'attract_traffic.classifier.{}' must be an IP prefix "
-                                   "(a.b.c.d/len or an IPv6 prefix)",
-                                   key));
+            return Err(
+                fmt::format("'attract_traffic.classifier.{}' must be an IP prefix "
+                            "(a.b.c.d/len or an IPv6 prefix)",
+                            key));
         *slot = *prefix;
     }
     for (auto [key, slot] : {std::pair{"sourcePort", &out.source_port},
@@ -286,16 +289,18 @@ Status ParseClassifier(const json& v, dataplane::TrafficClassifier& out) {
         if (!p) continue;
         std::optional<dataplane::PortRange> range = ParsePortRange(*p);
         if (!range)
-            return Err(fmt::format("'attract_traffic.classifier.{}' must be a port (0-65535) or a "
-                                   "port range \"min:max\"",
-                                   key));
+            return Err(
+                fmt::format("'attract_traffic.classifier.{}' must be a port (0-65535) or a "
+                            "port range \"min:max\"",
+                            key));
         *slot = *range;
     }
     if (const json* p = Field(v, "protocol")) {
         std::optional<uint8_t> protocol = ParseProtocol(*p);
         if (!protocol)
-            return Err("'attract_traffic.classifier.protocol' must be a protocol name (tcp, udp, "
-                       "icmp, ...) or number (0-255)");
+            return Err(
+                "'attract_traffic.classifier.protocol' must be a protocol name (tcp, udp, "
+                "icmp, ...) or number (0-255)");
         out.protocol = *protocol;
     }
     return std::nullopt;
@@ -322,7 +327,8 @@ Status ParseAttractTraffic(const json& v, const std::optional<Readvertise>& read
                            AttractTraffic& out) {
     if (!v.is_object()) return Err("'attract_traffic' must be an object");
     if (Field(v, "redirect_rts")) {
-        if (Status e = RtListField(v, "redirect_rts", "attract_traffic.redirect_rts", out.redirect_rts))
+        if (Status e =
+                RtListField(v, "redirect_rts", "attract_traffic.redirect_rts", out.redirect_rts))
             return e;
     }
     const json* classifier = Field(v, "classifier");
@@ -352,9 +358,11 @@ Status ParseAttractTraffic(const json& v, const std::optional<Readvertise>& read
         constexpr std::string_view kName = "attract_traffic.static_destination_prefixes";
         if (!statics->is_array()) return Err(fmt::format("'{}' must be a list of prefixes", kName));
         for (const json& item : *statics) {
-            if (!item.is_string()) return Err(fmt::format("'{}' must be a list of prefixes", kName));
+            if (!item.is_string())
+                return Err(fmt::format("'{}' must be a list of prefixes", kName));
             std::optional<bgp::Prefix> prefix = ParsePrefixParam(Str(item));
-            if (!prefix) return Err(fmt::format("invalid prefix '{}' in {}", Echo(Str(item)), kName));
+            if (!prefix)
+                return Err(fmt::format("invalid prefix '{}' in {}", Echo(Str(item)), kName));
             out.static_destination_prefixes.push_back(*prefix);
         }
     }
@@ -362,14 +370,16 @@ Status ParseAttractTraffic(const json& v, const std::optional<Readvertise>& read
 }
 
 Status ParseFallback(const json& v, dataplane::Fallback& out) {
-    if (!v.is_object()) return Err("'fallback' must be an object with src_mac, dst_mac and ovs_port_number");
+    if (!v.is_object())
+        return Err("'fallback' must be an object with src_mac, dst_mac and ovs_port_number");
     if (Status e = MacField(v, "src_mac", "fallback.src_mac", " in fallback.src_mac", out.src_mac))
         return e;
     if (Status e = MacField(v, "dst_mac", "fallback.dst_mac", " in fallback.dst_mac", out.dst_mac))
         return e;
     if (!Field(v, "ovs_port_number")) return Missing("fallback.ovs_port_number");
     std::optional<uint32_t> port;
-    if (Status e = UnsignedField(v, "ovs_port_number", "fallback.ovs_port_number", 0xffffffff, port))
+    if (Status e =
+            UnsignedField(v, "ovs_port_number", "fallback.ovs_port_number", 0xffffffff, port))
         return e;
     out.ovs_port_number = *port;
     return std::nullopt;
@@ -406,7 +416,8 @@ Status Parse(const json& body, RequestKind kind, AttachParams& p) {
     for (const char* name : mandatory)
         if (!Field(body, name)) return Missing(name);
 
-    if (Status e = NonEmptyString(*Field(body, "vpn_instance_id"), "vpn_instance_id", p.vpn_instance_id))
+    if (Status e =
+            NonEmptyString(*Field(body, "vpn_instance_id"), "vpn_instance_id", p.vpn_instance_id))
         return e;
     if (Status e = MacField(body, "mac_address", "mac_address", "", p.mac)) return e;
     if (Status e = ParseLocalPort(*Field(body, "local_port"), p.vpn_type, p.local_port)) return e;
@@ -437,9 +448,11 @@ Status Parse(const json& body, RequestKind kind, AttachParams& p) {
         if (!v->is_boolean()) return Err("'advertise_subnet' must be a boolean");
         p.advertise_subnet = v->get<bool>();
     }
-    if (Status e = UnsignedField(body, "lb_consistent_hash_order", 0xffffffff, p.lb_consistent_hash_order))
+    if (Status e =
+            UnsignedField(body, "lb_consistent_hash_order", 0xffffffff, p.lb_consistent_hash_order))
         return e;
-    if (Status e = UnsignedField(body, "local_pref", "local_pref", 0xffffffff, p.local_pref)) return e;
+    if (Status e = UnsignedField(body, "local_pref", "local_pref", 0xffffffff, p.local_pref))
+        return e;
     if (Status e = UnsignedField(body, "vni", 0xffffff, p.vni)) return e;  // 24 bits
 
     if (const json* v = Field(body, "direction")) {
@@ -501,15 +514,16 @@ std::variant<bgp::ExtCommunity, ParamError> ParseRouteTargetParam(std::string_vi
 std::variant<std::vector<bgp::ExtCommunity>, ParamError> ParseRouteTargetList(
     const nlohmann::json& value, std::string_view field) {
     auto type_error = [&] {
-        return Err(fmt::format("'{}' must be a list of route targets or a comma-separated string",
-                               field));
+        return Err(
+            fmt::format("'{}' must be a list of route targets or a comma-separated string", field));
     };
     std::vector<std::string_view> items;
     if (value.is_string()) {
         std::string_view s = Str(value);
         for (size_t start = 0;;) {
             const size_t comma = s.find(',', start);
-            items.push_back(s.substr(start, comma == std::string_view::npos ? comma : comma - start));
+            items.push_back(
+                s.substr(start, comma == std::string_view::npos ? comma : comma - start));
             if (comma == std::string_view::npos) break;
             start = comma + 1;
         }

@@ -34,11 +34,18 @@ bgp::PathAttributes OriginatedAttributes(uint32_t local_pref, const RouteCommuni
     if (c.routers_mac) ext.push_back(ExtCommunity::RoutersMac(*c.routers_mac));
     if (c.default_gateway) ext.push_back(ExtCommunity::DefaultGateway());
     if (c.consistent_hash_order) ext.push_back(ExtCommunity::ConsistentHashSortOrder(*c.consistent_hash_order));
+    for (const auto& rt : c.rt_records) ext.push_back(RtRecordOf(rt));
     if (!ext.empty()) {
         a.set(bgp::attr::kExtCommunities);
         a.ext_communities = std::move(ext);
     }
     return a;
+}
+
+ExtCommunity RtRecordOf(const ExtCommunity& route_target) {
+    ExtCommunity r = route_target;
+    r.bytes[1] = bgp::ecomm::kRtRecord;
+    return r;
 }
 
 uint32_t LabelField(uint32_t value, bool vxlan) {

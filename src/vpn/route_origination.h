@@ -34,7 +34,14 @@ struct RouteCommunities {
     std::optional<bgp::MacAddress> routers_mac;     // E-VPN type 5 over VXLAN
     bool default_gateway = false;                   // E-VPN type 2 of a gateway
     std::optional<uint32_t> consistent_hash_order;  // re-advertised routes
+    // Re-advertised routes: the original route targets as RT-record
+    // (draft-ietf-bess-service-chaining), which also stops loops.
+    std::vector<bgp::ExtCommunity> rt_records;
 };
+
+// The RT-record extended community for a route target (same value, sub-type
+// 0x13).
+bgp::ExtCommunity RtRecordOf(const bgp::ExtCommunity& route_target);
 
 // The encapsulation communities for `encaps` (ascending tunnel type, no
 // DEFAULT).

@@ -127,12 +127,61 @@ bool VpnInstance::ImportsFamily(Family family, const bgp::RouteKey& key) const {
     return family == Family::kIpv4Vpn || family == Family::kIpv6Vpn;
 }
 
-bool VpnInstance::ImportsRoute(const bgp::PathAttributes& attrs) const {
+namespace {
+bool HasAnyRt(const bgp::PathAttributes& attrs, const std::vector<bgp::ExtCommunity>& rts) {
     for (const auto& c : attrs.ext_communities) {
         if (!c.is_route_target()) continue;
-        if (std::find(import_rts_.begin(), import_rts_.end(), c) != import_rts_.end()) return true;
+        if (std::find(rts.begin(), rts.end(), c) != rts.end()) return true;
     }
     return false;
+}
+}  // namespace
+
+bool VpnInstance::HasImportRt(const bgp::PathAttributes& attrs) const {
+    return HasAnyRt(attrs, import_rts_);
+}
+
+bool VpnInstance::HasFromRt(const bgp::PathAttributes& attrs) const {
+    return readvertise_ && HasAnyRt(attrs, readvertise_->from_rts);
+}
+
+bool VpnInstance::ImportsRoute(const bgp::PathAttributes& attrs) const {
+    return HasImportRt(attrs) || HasFromRt(attrs);
+}
+
+std::vector<bgp::ExtCommunity> VpnInstance::SubscribedRts() const {
+    std::vector<bgp::ExtCommunity> out = import_rts_;
+    if (readvertise_)
+        for (const auto& rt : readvertise_->from_rts)
+            if (std::find(out.begin(), out.end(), rt) == out.end()) out.push_back(rt);
+    return out;
+}
+
+void VpnInstance::SetReadvertise(const std::optional<Readvertise>& r) {
+    if (is_evpn() || r == readvertise_) return;
+    readvertise_ = r;
+    if (readvertise_)
+        for (auto& [k, ep] : endpoints_) EnsureEndpointRd(ep);
+}
+
+void VpnInstance::EnsureEndpointRd(Endpoint& ep) {
+    if (ep.rd_number || is_evpn()) return;
+    ep.rd_number = ctx_.allocate_rd(fmt::format("{} endpoint {}", name(), ep.ip_text));
+    if (!ep.rd_number) spdlog::error("vpn {}: no route distinguisher left for {}", name(), ep.ip_text);
+}
+
+void VpnInstance::RecomputeAll() {
+    std::vector<TrackedKey> keys;
+    for (const auto& [k, t] : tracked_) keys.push_back(k);
+    for (const TrackedKey& k : keys) Recompute(k);
+    // Prefixes no longer re-advertised at all.
+    std::vector<bgp::Prefix> stale;
+    for (const auto& [p, keys2] : readvertised_) {
+        TrackedKey k;
+        k.prefix = p;
+        if (!tracked_.count(k)) stale.push_back(p);
+    }
+    for (const auto& p : stale) SyncReadvertised(p, nullptr);
 }
 
 void VpnInstance::SetDescription(const std::optional<std::string>& d) {
@@ -249,6 +298,50 @@ std::vector<OriginatedRoute> VpnInstance::EndpointRoutes(const Endpoint& ep) con
     return out;
 }
 
+std::vector<OriginatedRoute> VpnInstance::ReadvertisedRoutes(
+    const bgp::Prefix& prefix, const std::vector<bgp::ExtCommunity>& original) const {
+    std::vector<OriginatedRoute> out;
+    if (stopped_ || !readvertise_ || readvertise_->to_rts.empty()) return out;
+    EncapsulationSet encaps = ctx_.driver->SupportedEncapsulations();
+    encaps.erase(Encapsulation::kVxlan);
+    bgp::NextHop nh;
+    nh.global = ctx_.driver->LocalAddress();
+    for (const auto& [key, ep] : endpoints_) {
+        if (ep.ip.empty() || ep.direction == dataplane::Direction::kFromPort || !ep.rd_number) continue;
+        auto m = macs_.find(ep.mac);
+        if (m == macs_.end()) continue;
+        RouteCommunities c;
+        c.encaps = encaps;
+        c.route_targets = readvertise_->to_rts;
+        c.consistent_hash_order = ep.lb_consistent_hash_order;
+        c.rt_records = original;
+        OriginatedRoute r;
+        r.family = prefix.address.is_v6() ? Family::kIpv6Vpn : Family::kIpv4Vpn;
+        r.nlri = One(VpnRoute(bgp::RouteDistinguisher::Type1(ctx_.router_id,
+                                                             static_cast<uint16_t>(*ep.rd_number)),
+                              prefix, m->second.label));
+        r.attrs = OriginatedAttributes(ep.local_pref.value_or(100), c);
+        r.next_hop = nh;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+void VpnInstance::SyncReadvertised(const bgp::Prefix& prefix, const Candidate* best) {
+    std::vector<OriginatedRoute> want;
+    if (best) {
+        std::vector<bgp::ExtCommunity> original;
+        for (const auto& c : best->attrs->attributes().ext_communities)
+            if (c.is_route_target()) original.push_back(c);
+        want = ReadvertisedRoutes(prefix, original);
+    }
+    auto it = readvertised_.find(prefix);
+    if (want.empty() && it == readvertised_.end()) return;
+    if (it == readvertised_.end()) it = readvertised_.emplace(prefix, std::vector<bgp::RouteKey>{}).first;
+    SyncRoutes(it->second, want);
+    if (it->second.empty()) readvertised_.erase(it);
+}
+
 void VpnInstance::SyncRoutes(std::vector<bgp::RouteKey>& have,
                              const std::vector<OriginatedRoute>& want) {
     std::vector<bgp::RouteKey> keys;
@@ -278,6 +371,7 @@ void VpnInstance::AdvertiseInstanceRoutes() { SyncRoutes(instance_routes_, Insta
 void VpnInstance::SyncAll() {
     AdvertiseInstanceRoutes();
     for (auto& [k, ep] : endpoints_) SyncEndpoint(ep);
+    if (readvertise_ || !readvertised_.empty()) RecomputeAll();
 }
 
 // ---------------------------------------------------------------------------
@@ -322,7 +416,7 @@ std::optional<ApiError> VpnInstance::Plug(const AttachParams& p, const dataplane
         ep.description = p.description;
         ep.ip_text = p.ip_text.empty() ? ep.ip_text : p.ip_text;
         if (ep.advertise_subnet != p.advertise_subnet || ep.prefix_length != p.ip_prefix_length) {
-            if (ep.rd_number && !p.advertise_subnet) {
+            if (ep.rd_number && !p.advertise_subnet && !readvertise_) {
                 ctx_.release_rd(*ep.rd_number);
                 ep.rd_number.reset();
             }
@@ -361,7 +455,7 @@ std::optional<ApiError> VpnInstance::Plug(const AttachParams& p, const dataplane
     ep.local_pref = p.local_pref;
     ep.direction = p.direction;
     ep.description = p.description;
-    if (ep.advertise_subnet && !is_evpn()) {
+    if ((ep.advertise_subnet || readvertise_) && !is_evpn()) {
         ep.rd_number = ctx_.allocate_rd(fmt::format("{} endpoint {}", name(), p.ip_text));
         if (!ep.rd_number) {
             if (new_mac) ctx_.release_label(label);
@@ -385,6 +479,7 @@ std::optional<ApiError> VpnInstance::Plug(const AttachParams& p, const dataplane
     ports_.emplace(ifname, p.local_port);
     auto [it, inserted] = endpoints_.emplace(key, std::move(ep));
     SyncEndpoint(it->second);
+    if (readvertise_) RecomputeAll();  // one more next hop for re-advertised prefixes
     // A remote route for what is now local stops being programmed.
     TrackedKey tk;
     if (is_evpn()) {
@@ -418,11 +513,12 @@ void VpnInstance::RemoveEndpoint(
         spdlog::warn("vpn {}: vif_unplugged {} {}: {}", name(), ep.mac.ToString(), ep.ip_text,
                      st.message());
     if (!port_in_use) ports_.erase(ep.port);
-    if (ep.rd_number) ctx_.release_rd(*ep.rd_number);
     if (m != macs_.end() && --m->second.endpoints == 0) {
         ctx_.release_label(m->second.label);
         macs_.erase(m);
     }
+    if (!readvertised_.empty() && !stopped_) RecomputeAll();  // its re-advertised routes go
+    if (ep.rd_number) ctx_.release_rd(*ep.rd_number);
     // A remote route for what was local may now be programmed.
     TrackedKey tk;
     if (is_evpn()) {
@@ -522,7 +618,8 @@ void VpnInstance::OnRoute(const bgp::LocRibChange& change, bool imported) {
                     cands.end());
     }
     if (imported && change.attrs) {
-        if (RouteEncaps(change.attrs->attributes()).empty()) {
+        if (HasImportRt(change.attrs->attributes()) &&
+            RouteEncaps(change.attrs->attributes()).empty()) {
             ++encap_mismatches_;
             spdlog::warn("vpn {}: route {} ignored: no encapsulation in common with the {} driver",
                          name(), change.key.ToString(), ctx_.driver->name());
@@ -593,13 +690,36 @@ void VpnInstance::Recompute(const TrackedKey& k) {
         return a.key < b.key;
     });
 
+    // Dataplane: the candidates carrying an import route target.
     std::vector<const Candidate*> best;
-    if (!cands.empty()) {
-        best.push_back(&cands[0]);
-        if (k.kind == TrackedKey::Kind::kPrefix && ctx_.driver->EcmpSupport()) {
-            for (size_t i = 1; i < cands.size(); ++i)
-                if (LocalPref(*cands[i].attrs) == LocalPref(*cands[0].attrs)) best.push_back(&cands[i]);
+    for (const Candidate& c : cands) {
+        if (!HasImportRt(c.attrs->attributes())) continue;
+        if (best.empty()) {
+            best.push_back(&c);
+        } else if (k.kind == TrackedKey::Kind::kPrefix && ctx_.driver->EcmpSupport() &&
+                   LocalPref(*c.attrs) == LocalPref(*best[0]->attrs)) {
+            best.push_back(&c);
         }
+        if (!(k.kind == TrackedKey::Kind::kPrefix && ctx_.driver->EcmpSupport())) break;
+    }
+    // readvertise: the best candidate carrying a from_rt, unless it was
+    // itself re-advertised towards one of our to_rt (RT-record: a loop).
+    if (k.kind == TrackedKey::Kind::kPrefix && (readvertise_ || readvertised_.count(k.prefix))) {
+        const Candidate* readv = nullptr;
+        if (readvertise_) {
+            for (const Candidate& c : cands) {
+                const bgp::PathAttributes& a = c.attrs->attributes();
+                if (!HasFromRt(a)) continue;
+                bool loop = false;
+                for (const auto& e : a.ext_communities)
+                    for (const auto& to : readvertise_->to_rts)
+                        if (e == RtRecordOf(to)) loop = true;
+                if (loop) continue;
+                readv = &c;
+                break;
+            }
+        }
+        SyncReadvertised(k.prefix, readv);
     }
     t.best.clear();
     for (const Candidate* c : best) t.best.push_back(c->key);
@@ -701,6 +821,8 @@ void VpnInstance::Stop() {
     while (!endpoints_.empty()) RemoveEndpoint(endpoints_.begin());
     stopped_ = true;
     SyncRoutes(instance_routes_, {});
+    for (auto& [prefix, keys] : readvertised_) SyncRoutes(keys, {});
+    readvertised_.clear();
     const bool assist = ctx_.driver->NeedsCleanupAssist();
     for (auto& [k, t] : tracked_) {
         if (assist) Unprogram(t);

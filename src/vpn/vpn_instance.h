@@ -174,8 +174,12 @@ public:
     // Families whose routes the instance imports (EVI: EVPN; VRF: VPNv4,
     // VPNv6 and EVPN type 5).
     bool ImportsFamily(bgp::Family family, const bgp::RouteKey& key) const;
-    // True when `attrs` carries one of the import route targets.
+    // True when `attrs` carries one of the import route targets or, for a
+    // VRF with readvertise, one of its from_rt (the route is then re-advertised).
     bool ImportsRoute(const bgp::PathAttributes& attrs) const;
+    // Import route targets plus readvertise from_rt: what the instance
+    // subscribes to (RT index, RTC).
+    std::vector<bgp::ExtCommunity> SubscribedRts() const;
 
     // Description and route targets from an attach (live update: imports are
     // the manager's business, exports re-advertise every route).
@@ -183,7 +187,7 @@ public:
     void SetImportRts(std::vector<bgp::ExtCommunity> rts) { import_rts_ = std::move(rts); }
     void SetExportRts(std::vector<bgp::ExtCommunity> rts);
     // readvertise / attract_traffic / fallback of an attach.
-    void SetReadvertise(const std::optional<Readvertise>& r) { readvertise_ = r; }
+    void SetReadvertise(const std::optional<Readvertise>& r);
     void SetAttractTraffic(const std::optional<AttractTraffic>& a) { attract_traffic_ = a; }
     void SetFallback(const std::optional<dataplane::Fallback>& f);
 
@@ -205,10 +209,26 @@ public:
 
     // The instance's type-3 route (EVI) is (re-)advertised.
     void AdvertiseInstanceRoutes();
+    // Best path and re-advertisement of every tracked entry again (after an
+    // import / readvertise change).
+    void RecomputeAll();
+    // Prefixes re-advertised (readvertise) and the keys of their routes.
+    const std::map<bgp::Prefix, std::vector<bgp::RouteKey>>& readvertised() const {
+        return readvertised_;
+    }
 
 private:
     std::vector<OriginatedRoute> EndpointRoutes(const Endpoint& ep) const;
     std::vector<OriginatedRoute> InstanceRoutes() const;
+    // readvertise: `prefix` re-advertised towards to_rt once per local
+    // endpoint, with the endpoint's RD and label; `original` are the route's
+    // route targets (carried as RT-record).
+    std::vector<OriginatedRoute> ReadvertisedRoutes(const bgp::Prefix& prefix,
+                                                    const std::vector<bgp::ExtCommunity>& original) const;
+    void SyncReadvertised(const bgp::Prefix& prefix, const Candidate* best);
+    bool HasImportRt(const bgp::PathAttributes& attrs) const;
+    bool HasFromRt(const bgp::PathAttributes& attrs) const;
+    void EnsureEndpointRd(Endpoint& ep);
     // Makes the speaker hold exactly `want` for the routes listed in `have`.
     void SyncRoutes(std::vector<bgp::RouteKey>& have, const std::vector<OriginatedRoute>& want);
     void SyncEndpoint(Endpoint& ep);
@@ -251,6 +271,7 @@ private:
     std::vector<bgp::RouteKey> instance_routes_;  // type 3
     std::map<bgp::RouteKey, OriginatedRoute> adv_routes_;
     std::map<TrackedKey, Tracked> tracked_;
+    std::map<bgp::Prefix, std::vector<bgp::RouteKey>> readvertised_;
     uint64_t encap_mismatches_ = 0;
     bool stopped_ = false;
 };

@@ -94,15 +94,19 @@ void VpnManager::UnrefRt(const bgp::ExtCommunity& rt) {
     sink_.Withdraw(Family::kIpv4Rtc, bgp::NlriList(std::move(v)));
 }
 
-void VpnManager::SetImports(VpnInstance& inst, const std::vector<bgp::ExtCommunity>& rts) {
-    const std::vector<bgp::ExtCommunity> old = inst.import_rts();
-    if (old == rts) return;
+void VpnManager::SetSubscriptions(VpnInstance& inst, const std::vector<bgp::ExtCommunity>& import_rts,
+                                  const std::optional<Readvertise>& readvertise) {
+    const std::vector<bgp::ExtCommunity> old = inst.SubscribedRts();
+    const bool changed = inst.import_rts() != import_rts || inst.readvertise() != readvertise;
+    if (!changed) return;
+    inst.SetImportRts(import_rts);
+    inst.SetReadvertise(readvertise);
+    const std::vector<bgp::ExtCommunity> now = inst.SubscribedRts();
     std::vector<bgp::ExtCommunity> added, removed;
-    for (const auto& rt : rts)
+    for (const auto& rt : now)
         if (std::find(old.begin(), old.end(), rt) == old.end()) added.push_back(rt);
     for (const auto& rt : old)
-        if (std::find(rts.begin(), rts.end(), rt) == rts.end()) removed.push_back(rt);
-    inst.SetImportRts(rts);
+        if (std::find(now.begin(), now.end(), rt) == now.end()) removed.push_back(rt);
     for (const auto& rt : added) {
         AddUnique(rt_index_[rt], inst.id());
         RefRt(rt);
@@ -116,7 +120,7 @@ void VpnManager::SetImports(VpnInstance& inst, const std::vector<bgp::ExtCommuni
         UnrefRt(rt);
     }
     if (!removed.empty()) {
-        // Drop the candidates no import route target covers any more.
+        // Drop the candidates no subscribed route target covers any more.
         for (const bgp::RouteKey& key : inst.CandidateKeys()) {
             const bgp::Path* best = rib_ ? rib_->Best(key) : nullptr;
             if (best && inst.ImportsRoute(best->attributes().attributes())) continue;
@@ -132,6 +136,9 @@ void VpnManager::SetImports(VpnInstance& inst, const std::vector<bgp::ExtCommuni
         }
     }
     if (!added.empty()) ImportExisting(inst, added);
+    // What is programmed and re-advertised depends on which list a route
+    // target is in, not only on the union.
+    inst.RecomputeAll();
 }
 
 void VpnManager::ImportExisting(VpnInstance& inst, const std::vector<bgp::ExtCommunity>& added) {
@@ -303,8 +310,7 @@ std::optional<ApiError> VpnManager::Attach(const AttachParams& p) {
     }
     inst->SetDescription(p.instance_description);
     inst->SetExportRts(p.export_rts);
-    SetImports(*inst, p.import_rts);
-    inst->SetReadvertise(p.readvertise);
+    SetSubscriptions(*inst, p.import_rts, p.readvertise);
     inst->SetAttractTraffic(p.attract_traffic);
     if (p.fallback) inst->SetFallback(p.fallback);
     if (created) inst->AdvertiseInstanceRoutes();
@@ -351,7 +357,7 @@ void VpnManager::Destroy(VpnInstance& inst) {
         EraseValue(ib->second, id);
         if (ib->second.empty()) imported_by_.erase(ib);
     }
-    for (const auto& rt : inst.import_rts()) {
+    for (const auto& rt : inst.SubscribedRts()) {
         auto it = rt_index_.find(rt);
         if (it != rt_index_.end()) {
             EraseValue(it->second, id);

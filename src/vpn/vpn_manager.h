@@ -113,7 +113,10 @@ public:
 private:
     VpnInstance* Get(uint32_t id) const;
     std::optional<ApiError> Create(const AttachParams& p, VpnInstance*& out);
-    void SetImports(VpnInstance& inst, const std::vector<bgp::ExtCommunity>& rts);
+    // Import route targets and readvertise of an attach: RT index, RTC,
+    // candidates dropped or imported.
+    void SetSubscriptions(VpnInstance& inst, const std::vector<bgp::ExtCommunity>& import_rts,
+                          const std::optional<Readvertise>& readvertise);
     void ImportExisting(VpnInstance& inst, const std::vector<bgp::ExtCommunity>& added);
     void RefRt(const bgp::ExtCommunity& rt);
     void UnrefRt(const bgp::ExtCommunity& rt);

@@ -32,7 +32,7 @@ IpAddress IpAddress::V6(const uint8_t* p) {
 }
 
 std::optional<IpAddress> IpAddress::Parse(std::string_view text) {
-    if (text.size() > 45) return std::nullopt;
+    if (text.size() > 45 || text.find('\0') != std::string_view::npos) return std::nullopt;
     char buf[46];
     std::memcpy(buf, text.data(), text.size());
     buf[text.size()] = '\0';

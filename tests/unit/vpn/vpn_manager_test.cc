@@ -478,6 +478,43 @@ TEST_F(VpnManagerTest, AdvertiseSubnetUsesItsOwnRd) {
     EXPECT_NE(n.rd, manager->Find("ipvpn-test")->rd());
 }
 
+TEST_F(VpnManagerTest, ReadvertiseTowardsToRtPerEndpoint) {
+    AttachParams p = IpvpnParams();
+    p.readvertise = Readvertise{{Rt(64512, 700)}, {Rt(64512, 701)}};
+    ASSERT_FALSE(manager->Attach(p).has_value());
+    // Subscribed (RTC) to the import RT and to from_rt.
+    EXPECT_EQ(manager->rtc_refs().count(Rt(64512, 700)), 1u);
+    const auto mpls = bgp::ExtCommunity::Encapsulation(10);
+    auto prefix = *bgp::Prefix::Parse("192.0.2.0/24");
+    auto r = RemoteVpn(VpnRoute(*bgp::RouteDistinguisher::Parse("127.0.1.9:1"), prefix, 300),
+                       {Rt(64512, 700), mpls}, "127.0.1.9");
+    const size_t before = sink.Of(Family::kIpv4Vpn).size();
+    Feed({r});
+    // Not imported into the dataplane (700 is not an import RT)...
+    EXPECT_TRUE(ipvpn->FindInstance("ipvpn-test")->RemoteEndpointsFor(prefix).empty());
+    // ...but re-advertised towards 701, with this VRF's port label, its own
+    // RD and the original RT as RT-record.
+    auto vpn = sink.Of(Family::kIpv4Vpn);
+    ASSERT_EQ(vpn.size(), before + 1);
+    const auto& n = First<bgp::VpnNlri>(vpn.back().nlri);
+    EXPECT_EQ(n.prefix, prefix);
+    EXPECT_EQ(bgp::LabelFromField(n.labels.front()), *manager->Find("ipvpn-test")->MacLabel(p.mac));
+    const auto& ext = vpn.back().attrs.ext_communities;
+    EXPECT_NE(std::find(ext.begin(), ext.end(), Rt(64512, 701)), ext.end());
+    EXPECT_NE(std::find(ext.begin(), ext.end(), RtRecordOf(Rt(64512, 700))), ext.end());
+    EXPECT_EQ(manager->Find("ipvpn-test")->readvertised().size(), 1u);
+    // A route already re-advertised towards 701 is not re-advertised again.
+    auto looped = RemoteVpn(VpnRoute(*bgp::RouteDistinguisher::Parse("127.0.1.8:1"),
+                                     *bgp::Prefix::Parse("198.51.100.0/24"), 300),
+                            {Rt(64512, 700), RtRecordOf(Rt(64512, 701)), mpls}, "127.0.1.8");
+    Feed({looped});
+    EXPECT_EQ(manager->Find("ipvpn-test")->readvertised().size(), 1u);
+    // The route goes: so does its re-advertisement.
+    Feed({Gone(r)});
+    EXPECT_TRUE(manager->Find("ipvpn-test")->readvertised().empty());
+    EXPECT_EQ(sink.Of(Family::kIpv4Vpn, false).size(), 1u);
+}
+
 TEST(IdentifierAllocator, OriginalOrderAndLateReuse) {
     IdentifierAllocator a(16, 18);
     EXPECT_EQ(a.Allocate("a"), 16u);

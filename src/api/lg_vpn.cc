@@ -133,7 +133,15 @@ const char* TypeId(dataplane::VpnType t) { return t == dataplane::VpnType::kEvpn
 LgNodePtr InstanceNode(const VpnCtxPtr& c, const VpnInstance* inst) {
     auto o = std::make_shared<LgObject>();
     const bool evi = inst->is_evpn();
-    if (evi) o->AddValue("gateway_port", nullptr);
+    if (evi)
+        o->AddItem("gateway_port", [inst](const LgRequest& req) -> LgJson {
+            const auto& g = inst->gateway_port();
+            if (!g) return nullptr;
+            return LgJson{{"interface", g->interface},
+                          {"ipvpn", LgJson{{"href", req.Href({"vpns", "instances", g->vrf_external_id})},
+                                           {"id", g->vrf_id},
+                                           {"external_instance_id", g->vrf_external_id}}}};
+        });
     o->AddValue("name", inst->name());
     o->AddItem("internals", [inst](const LgRequest&) {
         size_t candidates = 0, remotes = 0, bums = 0;

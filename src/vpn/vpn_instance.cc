@@ -195,6 +195,26 @@ void VpnInstance::SetExportRts(std::vector<bgp::ExtCommunity> rts) {
     SyncAll();
 }
 
+std::optional<ApiError> VpnInstance::SetGatewayPort(const GatewayPort& g) {
+    if (gateway_port_) {
+        if (gateway_port_->interface == g.interface) return std::nullopt;
+        return ApiError{400, fmt::format("E-VPN instance {} is already plugged into IP-VPN instance {}",
+                                         external_id_, gateway_port_->vrf_external_id)};
+    }
+    if (auto st = dataplane_->SetGatewayPort(g.interface, g.gateway_ip); !st)
+        return ApiError{st.code() == dataplane::DataplaneErrorCode::kInvalidArgument ? 400 : 500,
+                        st.message()};
+    gateway_port_ = g;
+    return std::nullopt;
+}
+
+void VpnInstance::GatewayPortDown() {
+    if (!gateway_port_) return;
+    if (auto st = dataplane_->GatewayPortDown(gateway_port_->interface); !st)
+        spdlog::warn("vpn {}: gateway_port_down {}: {}", name(), gateway_port_->interface, st.message());
+    gateway_port_.reset();
+}
+
 void VpnInstance::SetFallback(const std::optional<dataplane::Fallback>& f) {
     if (f == fallback_) return;
     fallback_ = f;
@@ -819,6 +839,7 @@ void VpnInstance::Stop() {
     // Local endpoints first (their routes withdrawn, ports unplugged), then
     // the instance routes, then the imported state.
     while (!endpoints_.empty()) RemoveEndpoint(endpoints_.begin());
+    GatewayPortDown();
     stopped_ = true;
     SyncRoutes(instance_routes_, {});
     for (auto& [prefix, keys] : readvertised_) SyncRoutes(keys, {});

@@ -171,6 +171,18 @@ public:
     // driver (shown in the looking glass).
     uint64_t encap_mismatches() const { return encap_mismatches_; }
 
+    // E-VPN → IP-VPN stitching (local_port.evpn): this EVI's gateway port,
+    // the interface towards the VRF `vrf_external_id` (internal id vrf_id).
+    struct GatewayPort {
+        std::string interface;
+        std::string vrf_external_id;
+        uint32_t vrf_id = 0;
+        bgp::IpAddress gateway_ip;
+    };
+    const std::optional<GatewayPort>& gateway_port() const { return gateway_port_; }
+    std::optional<ApiError> SetGatewayPort(const GatewayPort& g);
+    void GatewayPortDown();
+
     // Families whose routes the instance imports (EVI: EVPN; VRF: VPNv4,
     // VPNv6 and EVPN type 5).
     bool ImportsFamily(bgp::Family family, const bgp::RouteKey& key) const;
@@ -272,6 +284,7 @@ private:
     std::map<bgp::RouteKey, OriginatedRoute> adv_routes_;
     std::map<TrackedKey, Tracked> tracked_;
     std::map<bgp::Prefix, std::vector<bgp::RouteKey>> readvertised_;
+    std::optional<GatewayPort> gateway_port_;
     uint64_t encap_mismatches_ = 0;
     bool stopped_ = false;
 };

@@ -285,11 +285,36 @@ std::optional<ApiError> VpnManager::Create(const AttachParams& p, VpnInstance*& 
     return std::nullopt;
 }
 
+namespace {
+// The original's veth names: evpn<E>-ipvpn<V> on the EVI's side,
+// ipvpn<V>-evpn<E> on the VRF's (at most 15 characters: ids up to 9999).
+std::string EviSide(uint32_t evi, uint32_t vrf) { return fmt::format("evpn{}-ipvpn{}", evi, vrf); }
+std::string VrfSide(uint32_t evi, uint32_t vrf) { return fmt::format("ipvpn{}-evpn{}", vrf, evi); }
+}  // namespace
+
+std::variant<VpnInstance*, ApiError> VpnManager::StitchedEvi(const AttachParams& p) const {
+    if (p.vpn_type != VpnType::kIpVpn)
+        return ApiError{400, "local_port.evpn is only valid with vpn_type ipvpn"};
+    auto it = by_external_.find(p.local_port.evpn->id);
+    if (it == by_external_.end())
+        return ApiError{400, fmt::format("E-VPN instance {} (local_port.evpn.id) could not be found",
+                                         p.local_port.evpn->id)};
+    VpnInstance* evi = Get(it->second);
+    if (!evi->is_evpn())
+        return ApiError{400, fmt::format("local_port.evpn.id {} is not an E-VPN instance",
+                                         p.local_port.evpn->id)};
+    return evi;
+}
+
 std::optional<ApiError> VpnManager::Attach(const AttachParams& p) {
+    VpnInstance* evi = nullptr;
     if (p.local_port.evpn) {
-        ++stats_.errors;
-        return ApiError{400, "local_port.evpn (E-VPN to IP-VPN stitching) is not supported by this "
-                             "version"};
+        auto e = StitchedEvi(p);
+        if (auto* err = std::get_if<ApiError>(&e)) {
+            ++stats_.errors;
+            return *err;
+        }
+        evi = std::get<VpnInstance*>(e);
     }
     VpnInstance* inst = nullptr;
     bool created = false;
@@ -318,8 +343,39 @@ std::optional<ApiError> VpnManager::Attach(const AttachParams& p) {
     port.linuxif = p.local_port.linuxif;
     port.ovs = p.local_port.ovs;
     port.vlan = p.local_port.vlan;
+    bool new_stitch = false;
+    std::string evi_side;
+    if (evi) {
+        // The EVI's gateway port and the VRF's port are the two ends of a veth
+        // pair, unless the agent plugged an OVS port itself (ovs_port_name).
+        evi_side = EviSide(evi->id(), inst->id());
+        port.linuxif = p.local_port.evpn->ovs_port_name.empty() ? VrfSide(evi->id(), inst->id())
+                                                               : p.local_port.evpn->ovs_port_name;
+        if (!evi->gateway_port() || evi->gateway_port()->interface != evi_side) {
+            if (p.local_port.evpn->ovs_port_name.empty() && config_.create_veth) {
+                if (auto err = config_.create_veth(evi_side, port.linuxif)) {
+                    ++stats_.errors;
+                    if (inst->empty()) Destroy(*inst);
+                    return ApiError{500, fmt::format("cannot create the veth pair {} / {}: {}", evi_side,
+                                                     port.linuxif, *err)};
+                }
+            }
+            VpnInstance::GatewayPort g{evi_side, inst->external_id(), inst->id(), inst->gateway_ip()};
+            if (auto e = evi->SetGatewayPort(g)) {
+                ++stats_.errors;
+                if (p.local_port.evpn->ovs_port_name.empty() && config_.delete_veth) config_.delete_veth(evi_side);
+                if (inst->empty()) Destroy(*inst);
+                return e;
+            }
+            new_stitch = true;
+        }
+    }
     if (auto e = inst->Plug(p, port)) {
         ++stats_.errors;
+        if (new_stitch) {
+            evi->GatewayPortDown();
+            if (p.local_port.evpn->ovs_port_name.empty() && config_.delete_veth) config_.delete_veth(evi_side);
+        }
         if (inst->empty()) Destroy(*inst);
         return e;
     }
@@ -340,9 +396,27 @@ std::optional<ApiError> VpnManager::Detach(const AttachParams& p) {
                                          dataplane::VpnTypeName(inst->type()),
                                          dataplane::VpnTypeName(p.vpn_type))};
     }
-    if (auto e = inst->Unplug(p)) {
+    AttachParams q = p;
+    VpnInstance* evi = nullptr;
+    if (p.local_port.evpn) {
+        auto e = StitchedEvi(p);
+        if (auto* err = std::get_if<ApiError>(&e)) {
+            ++stats_.errors;
+            return *err;
+        }
+        evi = std::get<VpnInstance*>(e);
+        q.local_port.linuxif = p.local_port.evpn->ovs_port_name.empty() ? VrfSide(evi->id(), inst->id())
+                                                                        : p.local_port.evpn->ovs_port_name;
+    }
+    if (auto e = inst->Unplug(q)) {
         ++stats_.errors;
         return e;
+    }
+    if (evi && !inst->ports().count(q.local_port.linuxif)) {
+        // The stitching port's last endpoint: the EVI's gateway port goes.
+        const std::string evi_side = EviSide(evi->id(), inst->id());
+        if (evi->gateway_port() && evi->gateway_port()->interface == evi_side) evi->GatewayPortDown();
+        if (p.local_port.evpn->ovs_port_name.empty() && config_.delete_veth) config_.delete_veth(evi_side);
     }
     ++stats_.detaches;
     if (inst->empty()) Destroy(*inst);

@@ -33,6 +33,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <functional>
 #include <vector>
 
 #include "bgp/rib/rib.h"
@@ -49,6 +51,12 @@ struct VpnManagerConfig {
     bgp::IpAddress bgp_local_address;  // RTC next hop, type-3 originating IP
     uint32_t router_id = 0;            // RD administrator, host order
     bool enable_rtc = true;
+    // E-VPN → IP-VPN stitching: creates the veth pair (first name on the
+    // EVI's side, second on the VRF's) and deletes it (by its first name).
+    // Unset: nothing is created (the dummy drivers need no interface).
+    // Returns an error message on failure.
+    std::function<std::optional<std::string>(const std::string&, const std::string&)> create_veth;
+    std::function<void(const std::string&)> delete_veth;
 };
 
 // The BGP speaker as a RouteSink.
@@ -121,6 +129,8 @@ private:
     void RefRt(const bgp::ExtCommunity& rt);
     void UnrefRt(const bgp::ExtCommunity& rt);
     void Destroy(VpnInstance& inst);
+    // local_port.evpn: the EVI it names (or an error).
+    std::variant<VpnInstance*, ApiError> StitchedEvi(const AttachParams& p) const;
     InstanceContext Context();
 
     RouteSink& sink_;

@@ -515,6 +515,36 @@ TEST_F(VpnManagerTest, ReadvertiseTowardsToRtPerEndpoint) {
     EXPECT_EQ(sink.Of(Family::kIpv4Vpn, false).size(), 1u);
 }
 
+TEST_F(VpnManagerTest, EvpnToIpvpnStitching) {
+    ASSERT_FALSE(manager->Attach(EvpnParams()).has_value());
+    AttachParams v = IpvpnParams();
+    v.local_port = LocalPortSpec{};
+    v.local_port.evpn = EvpnStitch{"evpn-test", ""};
+    // An unknown EVI is a client error.
+    AttachParams bad = v;
+    bad.local_port.evpn->id = "nope";
+    auto e = manager->Attach(bad);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->status, 400);
+    EXPECT_EQ(manager->Find("ipvpn-test"), nullptr);
+
+    ASSERT_FALSE(manager->Attach(v).has_value());
+    const VpnInstance* evi = manager->Find("evpn-test");
+    const VpnInstance* vrf = manager->Find("ipvpn-test");
+    ASSERT_TRUE(evi->gateway_port().has_value());
+    EXPECT_EQ(evi->gateway_port()->interface, "evpn1-ipvpn2");
+    EXPECT_EQ(evi->gateway_port()->gateway_ip, Ip("10.0.0.254"));
+    EXPECT_EQ(vrf->ports().count("ipvpn2-evpn1"), 1u);
+    auto* edp = evpn->FindInstance("evpn-test");
+    ASSERT_TRUE(edp->gateway_port().has_value());
+    EXPECT_EQ(edp->gateway_port()->linuxif, "evpn1-ipvpn2");
+    // The VRF's last endpoint behind the EVI leaves: the gateway port goes.
+    ASSERT_FALSE(manager->Detach(v).has_value());
+    EXPECT_FALSE(evi->gateway_port().has_value());
+    EXPECT_FALSE(edp->gateway_port().has_value());
+    EXPECT_EQ(manager->Find("ipvpn-test"), nullptr);
+}
+
 TEST(IdentifierAllocator, OriginalOrderAndLateReuse) {
     IdentifierAllocator a(16, 18);
     EXPECT_EQ(a.Allocate("a"), 16u);

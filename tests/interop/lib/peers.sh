@@ -2,7 +2,8 @@
 # tests/interop/lib/peers.sh - start, query and stop real BGP implementations (and
 # bagpipe-bgp) on loopback addresses, for the interop scripts. Sourced, bash only.
 #
-#   peers_init NAME                  temp dir ($PEERS_DIR), EXIT trap (stops everything by PID)
+#   peers_init NAME                  temp dir ($PEERS_DIR, under ${TMPDIR:-/tmp}), EXIT trap
+#                                    (stops everything by PID)
 #   peer_start KIND ROLE ADDR [key=value ...]
 #       KIND  gobgp | frr | bird | openbgpd | exabgp | bagpipe
 #       ROLE  rr (route reflector, passive towards its clients) | client
@@ -16,7 +17,10 @@
 #             cluster=IP          RR cluster id (default ADDR)
 #             rtc=0|1             bagpipe: enable_rtc (default 1 if families has rtc)
 #             gr=0|1              gobgp: graceful restart (needed for it to send End-of-RIB)
+#             api_port=N          bagpipe: [API] on ADDR:N (REST + looking glass; default: none)
+#             dataplane=DRIVER    bagpipe: dataplane_driver of [DATAPLANE_DRIVER_IPVPN/EVPN]
 #   peer_stop HANDLE, peer_stop_all  SIGTERM by PID (SIGKILL after 5 s), then reap
+#   peer_kill HANDLE                SIGKILL by PID (a crash: no NOTIFICATION), then reap
 #   peer_restart HANDLE             stop then start again with the same config
 #   peer_state HANDLE NEIGHBOR      prints "Established" or the implementation's state
 #   peer_wait_established HANDLE NEIGHBOR TIMEOUT
@@ -79,7 +83,7 @@ die() {
 }
 
 peers_init() {
-  PEERS_DIR=$(mktemp -d "/tmp/interop-${1:-peers}.XXXXXX") || exit 1
+  PEERS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/interop-${1:-peers}.XXXXXX") || exit 1
   : >"$PEERS_DIR/pids"
   trap peers_cleanup EXIT
   trap 'exit 1' INT TERM HUP
@@ -282,6 +286,11 @@ peer_start() {
           RR_CLIENT="$([ "$role" = rr ] && echo True || echo False)" \
           PASSIVE="$([ "$passive" = 1 ] && echo True || echo False)")$'\n'
       done
+      local api_port dataplane
+      api_port=$(_opt api_port "" "$@")
+      dataplane=$(_opt dataplane "" "$@")
+      [ -n "$api_port" ] && frag+=$(_subst "$(_tpl bagpipe-api.ini)" ADDR="$addr" API_PORT="$api_port")$'\n'
+      [ -n "$dataplane" ] && frag+=$(_subst "$(_tpl bagpipe-dataplane.ini)" DRIVER="$dataplane")$'\n'
       _subst "$(_tpl bagpipe.ini)" ADDR="$addr" PEERS="${neighbors//,/, }" \
         RTC="$([ "$rtc" = 1 ] && echo True || echo False)" PORT="$port" \
         RR="$([ "$role" = rr ] && echo True || echo False)" CLUSTER="$cluster" HOLD="$hold" \
@@ -313,6 +322,7 @@ peer_stop() {
   kids=$(pgrep -P "$pid" 2>/dev/null | tr '\n' ' ')
   if _alive "$pid"; then
     kill -TERM "$pid" 2>/dev/null
+    kill -CONT "$pid" 2>/dev/null  # a stopped (SIGSTOP) process must run to see the SIGTERM
     for i in $(seq 50); do _alive "$pid" || break; sleep 0.1; done
     if _alive "$pid"; then
       log "$h: pid $pid still alive after SIGTERM + 5 s, SIGKILL"
@@ -320,7 +330,7 @@ peer_stop() {
       kill -KILL "$pid" 2>/dev/null
     fi
   fi
-  wait "$pid" 2>/dev/null
+  { wait "$pid"; } 2>/dev/null  # (no "Killed" job notice on stderr)
   rc=$?
   echo "$rc" >"$PEERS_DIR/$h/exit_code"
   for k in $kids; do
@@ -330,6 +340,15 @@ peer_stop() {
   sed -i "/^$pid /d" "$PEERS_DIR/pids"
   rm -f "$PEERS_DIR/$h/pid"
   return 0
+}
+
+# peer_kill HANDLE: SIGKILL by PID (no NOTIFICATION, no clean-up), then reap as peer_stop does
+peer_kill() {
+  local pid
+  pid=$(_get "$1" pid)
+  [ -n "$pid" ] || return 0
+  kill -KILL "$pid" 2>/dev/null
+  peer_stop "$1"
 }
 
 peer_stop_all() {

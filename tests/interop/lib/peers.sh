@@ -330,7 +330,7 @@ peer_stop() {
       kill -KILL "$pid" 2>/dev/null
     fi
   fi
-  { wait "$pid"; } 2>/dev/null  # (no "Killed" job notice on stderr)
+  wait "$pid" 2>/dev/null
   rc=$?
   echo "$rc" >"$PEERS_DIR/$h/exit_code"
   for k in $kids; do
@@ -344,11 +344,14 @@ peer_stop() {
 
 # peer_kill HANDLE: SIGKILL by PID (no NOTIFICATION, no clean-up), then reap as peer_stop does
 peer_kill() {
-  local pid
+  local pid rc
   pid=$(_get "$1" pid)
   [ -n "$pid" ] || return 0
   kill -KILL "$pid" 2>/dev/null
+  { wait "$pid"; } 2>/dev/null # reaped here: bash's "Killed" job notice goes nowhere
+  rc=$?
   peer_stop "$1"
+  echo "$rc" >"$PEERS_DIR/$1/exit_code"
 }
 
 peer_stop_all() {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "bgp/family/flowspec/flowspec_rule.h"
 #include "vpn/route_origination.h"
 
 namespace bagpipe::vpn {
@@ -17,6 +18,9 @@ namespace {
 
 bgp::NlriList One(const bgp::EvpnNlri& n) { return bgp::NlriList(std::vector<bgp::EvpnNlri>{n}); }
 bgp::NlriList One(const bgp::VpnNlri& n) { return bgp::NlriList(std::vector<bgp::VpnNlri>{n}); }
+bgp::NlriList One(const bgp::OpaqueNlri& n) { return bgp::NlriList(std::vector<bgp::OpaqueNlri>{n}); }
+
+bool IsFlowspec(Family f) { return f == Family::kIpv4FlowspecVpn || f == Family::kIpv6FlowspecVpn; }
 
 std::optional<bgp::RouteKey> KeyOfRoute(const OriginatedRoute& r) {
     return std::visit(
@@ -27,6 +31,8 @@ std::optional<bgp::RouteKey> KeyOfRoute(const OriginatedRoute& r) {
                 return bgp::KeyOf(v.front());
             } else if constexpr (std::is_same_v<T, bgp::VpnNlri>) {
                 return bgp::KeyOf(v.front());
+            } else if constexpr (std::is_same_v<T, bgp::OpaqueNlri>) {
+                return bgp::KeyOf(r.family, v.front());
             } else {
                 return std::nullopt;
             }
@@ -66,6 +72,12 @@ std::string TrackedKey::ToString() const {
     switch (kind) {
         case Kind::kPrefix: return fmt::format("'{}'", prefix.ToString());
         case Kind::kMac: return fmt::format("('MAC', {})", mac.ToString());
+        case Kind::kFlow: {
+            std::string error;
+            auto rule = bgp::DecodeFlowspecVpn(bgp::ToNlri<bgp::OpaqueNlri>(route).raw, error,
+                                               route.family());
+            return rule ? "flow " + bgp::ToString(*rule) : "flow " + route.ToString();
+        }
         case Kind::kMulticast: {
             const bgp::EvpnNlri n = bgp::ToNlri<bgp::EvpnNlri>(route);
             return fmt::format("('Multicast', ({},  rd {}))", n.originating_ip.ToString(),
@@ -124,7 +136,7 @@ bool VpnInstance::ImportsFamily(Family family, const bgp::RouteKey& key) const {
         return route_type == static_cast<uint8_t>(bgp::EvpnRouteType::kIpPrefix);
     }
     if (is_evpn()) return false;
-    return family == Family::kIpv4Vpn || family == Family::kIpv6Vpn;
+    return family == Family::kIpv4Vpn || family == Family::kIpv6Vpn || IsFlowspec(family);
 }
 
 namespace {
@@ -182,6 +194,7 @@ void VpnInstance::RecomputeAll() {
         if (!tracked_.count(k)) stale.push_back(p);
     }
     for (const auto& p : stale) SyncReadvertised(p, nullptr);
+    SyncAttract();
 }
 
 void VpnInstance::SetDescription(const std::optional<std::string>& d) {
@@ -349,17 +362,178 @@ std::vector<OriginatedRoute> VpnInstance::ReadvertisedRoutes(
 
 void VpnInstance::SyncReadvertised(const bgp::Prefix& prefix, const Candidate* best) {
     std::vector<OriginatedRoute> want;
-    if (best) {
-        std::vector<bgp::ExtCommunity> original;
-        for (const auto& c : best->attrs->attributes().ext_communities)
-            if (c.is_route_target()) original.push_back(c);
-        want = ReadvertisedRoutes(prefix, original);
+    if (best && !stopped_) {
+        if (attract_traffic_) {
+            // attract_traffic: instead of the prefix, a FlowSpec rule sending
+            // its traffic to the to_rt VRF (plus the default routes below).
+            want.push_back(FlowspecRoute(prefix));
+        } else {
+            std::vector<bgp::ExtCommunity> original;
+            for (const auto& c : best->attrs->attributes().ext_communities)
+                if (c.is_route_target()) original.push_back(c);
+            want = ReadvertisedRoutes(prefix, original);
+        }
     }
     auto it = readvertised_.find(prefix);
     if (want.empty() && it == readvertised_.end()) return;
     if (it == readvertised_.end()) it = readvertised_.emplace(prefix, std::vector<bgp::RouteKey>{}).first;
     SyncRoutes(it->second, want);
     if (it->second.empty()) readvertised_.erase(it);
+    SyncAttract();
+}
+
+namespace {
+// The redirect-to-VRF community (RFC 7674 form of the route target).
+bgp::ExtCommunity RedirectFor(const bgp::ExtCommunity& rt) {
+    bgp::ExtCommunity c = rt;
+    c.bytes[0] = static_cast<uint8_t>(0x80 | (rt.type() & 0x03));
+    c.bytes[1] = bgp::ecomm::kRedirectToVrf;
+    return c;
+}
+std::optional<bgp::ExtCommunity> RedirectTarget(const bgp::PathAttributes& a) {
+    for (const auto& c : a.ext_communities) {
+        if (c.subtype() != bgp::ecomm::kRedirectToVrf) continue;
+        if (c.type() != bgp::ecomm::kFlowspecAs2 && c.type() != bgp::ecomm::kFlowspecIpv4 &&
+            c.type() != bgp::ecomm::kFlowspecAs4)
+            continue;
+        bgp::ExtCommunity rt = c;
+        rt.bytes[0] = static_cast<uint8_t>(c.type() & 0x03);
+        rt.bytes[1] = bgp::ecomm::kRouteTarget;
+        return rt;
+    }
+    return std::nullopt;
+}
+std::vector<bgp::NumericMatch> PortMatch(const std::optional<dataplane::PortRange>& r) {
+    if (!r) return {};
+    if (r->min == r->max) return {bgp::NumericMatch::Equal(r->min)};
+    return {bgp::NumericMatch::Range(r->min, r->max)};
+}
+std::optional<dataplane::PortRange> PortRangeOf(const std::vector<bgp::NumericMatch>& m, bool& ok) {
+    if (m.empty()) return std::nullopt;
+    auto r = bgp::AsSimpleRange(m);
+    if (!r || r->max > 65535) {
+        ok = false;
+        return std::nullopt;
+    }
+    return dataplane::PortRange{static_cast<uint16_t>(r->min), static_cast<uint16_t>(r->max)};
+}
+}  // namespace
+
+OriginatedRoute VpnInstance::FlowspecRoute(const bgp::Prefix& prefix) const {
+    const AttractTraffic& a = *attract_traffic_;
+    bgp::FlowspecRule rule;
+    rule.rd = rd();
+    rule.destination = prefix;
+    rule.source = a.classifier.source_prefix;
+    if (a.classifier.protocol) rule.protocols = {bgp::NumericMatch::Equal(*a.classifier.protocol)};
+    rule.destination_ports = PortMatch(a.classifier.destination_port);
+    rule.source_ports = PortMatch(a.classifier.source_port);
+    RouteCommunities c;
+    c.route_targets = a.redirect_rts;
+    OriginatedRoute r;
+    r.family = prefix.address.is_v6() ? Family::kIpv6FlowspecVpn : Family::kIpv4FlowspecVpn;
+    r.nlri = One(bgp::ToOpaque(rule));
+    r.attrs = OriginatedAttributes(100, c);
+    if (!a.to_rts.empty()) {
+        r.attrs.set(bgp::attr::kExtCommunities);
+        r.attrs.ext_communities.push_back(RedirectFor(a.to_rts.front()));
+    }
+    return r;  // FlowSpec carries no next hop
+}
+
+std::vector<OriginatedRoute> VpnInstance::AttractRoutes() const {
+    std::vector<OriginatedRoute> out;
+    if (stopped_ || !attract_traffic_ || readvertised_.empty()) return out;
+    const AttractTraffic& a = *attract_traffic_;
+    std::vector<bgp::Prefix> prefixes = a.static_destination_prefixes;
+    if (prefixes.empty()) prefixes.push_back(*bgp::Prefix::Parse("0.0.0.0/0"));
+    EncapsulationSet encaps = ctx_.driver->SupportedEncapsulations();
+    encaps.erase(Encapsulation::kVxlan);
+    bgp::NextHop nh;
+    nh.global = ctx_.driver->LocalAddress();
+    for (const bgp::Prefix& prefix : prefixes) {
+        for (const auto& [key, ep] : endpoints_) {
+            if (ep.ip.empty() || ep.direction == dataplane::Direction::kFromPort || !ep.rd_number) continue;
+            auto m = macs_.find(ep.mac);
+            if (m == macs_.end()) continue;
+            RouteCommunities c;
+            c.encaps = encaps;
+            c.route_targets = a.to_rts;
+            c.consistent_hash_order = ep.lb_consistent_hash_order;
+            OriginatedRoute r;
+            r.family = prefix.address.is_v6() ? Family::kIpv6Vpn : Family::kIpv4Vpn;
+            r.nlri = One(VpnRoute(bgp::RouteDistinguisher::Type1(ctx_.router_id,
+                                                                 static_cast<uint16_t>(*ep.rd_number)),
+                                  prefix, m->second.label));
+            r.attrs = OriginatedAttributes(ep.local_pref.value_or(100), c);
+            r.next_hop = nh;
+            out.push_back(std::move(r));
+        }
+    }
+    return out;
+}
+
+void VpnInstance::SyncAttract() {
+    if (!attract_traffic_ && attract_routes_.empty()) return;
+    SyncRoutes(attract_routes_, AttractRoutes());
+}
+
+void VpnInstance::SetAttractTraffic(const std::optional<AttractTraffic>& a) {
+    if (is_evpn() || a == attract_traffic_) return;
+    attract_traffic_ = a;
+    // What a re-advertised prefix turns into changes: rebuild them.
+    for (auto& [prefix, keys] : readvertised_) SyncRoutes(keys, {});
+    readvertised_.clear();
+    SyncAttract();
+    RecomputeAll();
+}
+
+void VpnInstance::RecomputeFlow(Tracked& t, const std::vector<const Candidate*>& best) {
+    std::optional<Tracked::Redirect> want;
+    if (!best.empty()) {
+        const Candidate& c = *best[0];
+        std::string error;
+        auto rule = bgp::DecodeFlowspecVpn(bgp::ToNlri<bgp::OpaqueNlri>(c.key).raw, error, c.key.family());
+        auto rt = RedirectTarget(c.attrs->attributes());
+        bool ok = rule.has_value() && rt.has_value() && rule->other.empty();
+        dataplane::TrafficClassifier cl;
+        if (ok) {
+            cl.destination_prefix = rule->destination;
+            cl.source_prefix = rule->source;
+            if (!rule->protocols.empty()) {
+                auto p = bgp::AsSimpleRange(rule->protocols);
+                if (p && p->min == p->max && p->max <= 255)
+                    cl.protocol = static_cast<uint8_t>(p->min);
+                else
+                    ok = false;
+            }
+            cl.destination_port = PortRangeOf(rule->destination_ports, ok);
+            cl.source_port = PortRangeOf(rule->source_ports, ok);
+            if (!rule->ports.empty()) ok = false;
+        }
+        if (ok) {
+            want = Tracked::Redirect{cl, *rt, 0};
+        } else {
+            spdlog::warn("vpn {}: FlowSpec route {} not applied: {}", name(), c.key.ToString(),
+                         !rule ? error : !rt ? std::string("no redirect-to-VRF action")
+                                             : std::string("match not supported"));
+        }
+    }
+    if (t.redirect && want && t.redirect->classifier == want->classifier &&
+        t.redirect->route_target == want->route_target)
+        return;
+    if (t.redirect) {
+        if (auto st = dataplane_->RemoveTrafficClassifier(t.redirect->classifier); !st)
+            spdlog::warn("vpn {}: remove_dataplane_for_traffic_classifier: {}", name(), st.message());
+        if (ctx_.release_redirect) ctx_.release_redirect(t.redirect->route_target);
+        t.redirect.reset();
+    }
+    if (want && ctx_.acquire_redirect) {
+        want->instance_id = ctx_.acquire_redirect(want->route_target);
+        if (auto st = dataplane_->AddTrafficClassifier(want->classifier, want->instance_id); !st)
+            spdlog::warn("vpn {}: add_dataplane_for_traffic_classifier: {}", name(), st.message());
+        t.redirect = want;
+    }
 }
 
 void VpnInstance::SyncRoutes(std::vector<bgp::RouteKey>& have,
@@ -612,6 +786,11 @@ std::optional<TrackedKey> VpnInstance::TrackedKeyOf(const bgp::RouteKey& key) co
             }
             return std::nullopt;
         }
+        case Family::kIpv4FlowspecVpn:
+        case Family::kIpv6FlowspecVpn:
+            k.kind = TrackedKey::Kind::kFlow;
+            k.route = key;
+            return k;
         default: return std::nullopt;
     }
 }
@@ -638,7 +817,7 @@ void VpnInstance::OnRoute(const bgp::LocRibChange& change, bool imported) {
                     cands.end());
     }
     if (imported && change.attrs) {
-        if (HasImportRt(change.attrs->attributes()) &&
+        if (HasImportRt(change.attrs->attributes()) && !IsFlowspec(change.family) &&
             RouteEncaps(change.attrs->attributes()).empty()) {
             ++encap_mismatches_;
             spdlog::warn("vpn {}: route {} ignored: no encapsulation in common with the {} driver",
@@ -673,6 +852,11 @@ bool VpnInstance::LocallyPlugged(const TrackedKey& k) const {
 }
 
 void VpnInstance::Unprogram(Tracked& t) {
+    if (t.redirect) {
+        if (auto st = dataplane_->RemoveTrafficClassifier(t.redirect->classifier); !st)
+            spdlog::warn("vpn {}: remove_dataplane_for_traffic_classifier: {}", name(), st.message());
+        t.redirect.reset();
+    }
     for (const auto& r : t.remotes)
         if (auto st = dataplane_->RemoveRemoteEndpoint(r); !st)
             spdlog::warn("vpn {}: remove_dataplane_for_remote_endpoint: {}", name(), st.message());
@@ -745,7 +929,9 @@ void VpnInstance::Recompute(const TrackedKey& k) {
     for (const Candidate* c : best) t.best.push_back(c->key);
 
     const bool local = LocallyPlugged(k);
-    if (k.kind == TrackedKey::Kind::kMulticast) {
+    if (k.kind == TrackedKey::Kind::kFlow) {
+        RecomputeFlow(t, best);
+    } else if (k.kind == TrackedKey::Kind::kMulticast) {
         std::optional<dataplane::BumEndpoint> want;
         if (!best.empty()) {
             const Candidate& c = *best[0];
@@ -829,7 +1015,7 @@ void VpnInstance::Recompute(const TrackedKey& k) {
         }
         t.remotes = std::move(want);
     }
-    if (t.candidates.empty() && t.remotes.empty() && !t.bum) tracked_.erase(it);
+    if (t.candidates.empty() && t.remotes.empty() && !t.bum && !t.redirect) tracked_.erase(it);
 }
 
 // ---------------------------------------------------------------------------
@@ -844,6 +1030,9 @@ void VpnInstance::Stop() {
     SyncRoutes(instance_routes_, {});
     for (auto& [prefix, keys] : readvertised_) SyncRoutes(keys, {});
     readvertised_.clear();
+    SyncRoutes(attract_routes_, {});
+    for (auto& [k, t] : tracked_)
+        if (t.redirect && ctx_.release_redirect) ctx_.release_redirect(t.redirect->route_target);
     const bool assist = ctx_.driver->NeedsCleanupAssist();
     for (auto& [k, t] : tracked_) {
         if (assist) Unprogram(t);

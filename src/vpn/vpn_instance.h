@@ -90,14 +90,14 @@ struct Candidate {
 // A tracked entry's identity: a prefix (VRF), a MAC (EVI type 2) or one
 // route (EVI type 3).
 struct TrackedKey {
-    enum class Kind : uint8_t { kPrefix, kMac, kMulticast } kind = Kind::kPrefix;
+    enum class Kind : uint8_t { kPrefix, kMac, kMulticast, kFlow } kind = Kind::kPrefix;
     bgp::Prefix prefix;
     bgp::MacAddress mac;
     bgp::RouteKey route;
     auto operator<=>(const TrackedKey&) const = default;
     bool operator==(const TrackedKey&) const = default;
     // The original's repr: "'10.0.0.2/32'", "('MAC', 52:54:00:00:00:02)",
-    // "('Multicast', (127.0.1.3,  rd 127.0.1.3:2))".
+    // "('Multicast', (127.0.1.3,  rd 127.0.1.3:2))"; a FlowSpec rule: "flow <rule>".
     std::string ToString() const;
 };
 
@@ -106,6 +106,15 @@ struct Tracked {
     std::vector<bgp::RouteKey> best;               // keys of the selected candidates
     std::vector<dataplane::RemoteEndpoint> remotes;  // programmed
     std::optional<dataplane::BumEndpoint> bum;       // programmed (type 3)
+    // FlowSpec redirect-to-VRF (kFlow): the classifier programmed, the route
+    // target redirected to and the redirect instance's id.
+    struct Redirect {
+        dataplane::TrafficClassifier classifier;
+        bgp::ExtCommunity route_target;
+        uint32_t instance_id = 0;
+        bool operator==(const Redirect&) const = default;
+    };
+    std::optional<Redirect> redirect;
 };
 
 // What the manager gives an instance when it creates it.
@@ -120,6 +129,10 @@ struct InstanceContext {
     std::function<void(uint32_t)> release_label;
     std::function<std::optional<uint32_t>(std::string)> allocate_rd;
     std::function<void(uint32_t)> release_rd;
+    // FlowSpec redirect-to-VRF: the internal id of the instance importing
+    // `rt` (created by the manager if needed; counted), and its release.
+    std::function<uint32_t(const bgp::ExtCommunity& rt)> acquire_redirect;
+    std::function<void(const bgp::ExtCommunity& rt)> release_redirect;
 };
 
 struct ApiError {
@@ -200,7 +213,7 @@ public:
     void SetExportRts(std::vector<bgp::ExtCommunity> rts);
     // readvertise / attract_traffic / fallback of an attach.
     void SetReadvertise(const std::optional<Readvertise>& r);
-    void SetAttractTraffic(const std::optional<AttractTraffic>& a) { attract_traffic_ = a; }
+    void SetAttractTraffic(const std::optional<AttractTraffic>& a);
     void SetFallback(const std::optional<dataplane::Fallback>& f);
 
     // Plugs the endpoint of `p` (validated by the manager); idempotent.
@@ -238,6 +251,13 @@ private:
     std::vector<OriginatedRoute> ReadvertisedRoutes(const bgp::Prefix& prefix,
                                                     const std::vector<bgp::ExtCommunity>& original) const;
     void SyncReadvertised(const bgp::Prefix& prefix, const Candidate* best);
+    // attract_traffic: the FlowSpec-VPN route redirecting traffic towards
+    // `prefix` to the to_rt VRF, and the default (or static) routes towards
+    // to_rt, advertised while any prefix is re-advertised.
+    OriginatedRoute FlowspecRoute(const bgp::Prefix& prefix) const;
+    std::vector<OriginatedRoute> AttractRoutes() const;
+    void SyncAttract();
+    void RecomputeFlow(Tracked& t, const std::vector<const Candidate*>& best);
     bool HasImportRt(const bgp::PathAttributes& attrs) const;
     bool HasFromRt(const bgp::PathAttributes& attrs) const;
     void EnsureEndpointRd(Endpoint& ep);
@@ -285,6 +305,7 @@ private:
     std::map<TrackedKey, Tracked> tracked_;
     std::map<bgp::Prefix, std::vector<bgp::RouteKey>> readvertised_;
     std::optional<GatewayPort> gateway_port_;
+    std::vector<bgp::RouteKey> attract_routes_;
     uint64_t encap_mismatches_ = 0;
     bool stopped_ = false;
 };

@@ -38,6 +38,8 @@ bgp::FamilySet VpnManager::ObservedFamilies() {
     f.set(static_cast<size_t>(Family::kIpv4Vpn));
     f.set(static_cast<size_t>(Family::kIpv6Vpn));
     f.set(static_cast<size_t>(Family::kL2vpnEvpn));
+    f.set(static_cast<size_t>(Family::kIpv4FlowspecVpn));
+    f.set(static_cast<size_t>(Family::kIpv6FlowspecVpn));
     return f;
 }
 
@@ -71,6 +73,8 @@ InstanceContext VpnManager::Context() {
     c.release_label = [this](uint32_t l) { labels_.Release(l); };
     c.allocate_rd = [this](std::string d) { return rds_.Allocate(std::move(d)); };
     c.release_rd = [this](uint32_t n) { rds_.Release(n); };
+    c.acquire_redirect = [this](const bgp::ExtCommunity& rt) { return AcquireRedirect(rt); };
+    c.release_redirect = [this](const bgp::ExtCommunity& rt) { ReleaseRedirect(rt); };
     return c;
 }
 
@@ -143,7 +147,8 @@ void VpnManager::SetSubscriptions(VpnInstance& inst, const std::vector<bgp::ExtC
 
 void VpnManager::ImportExisting(VpnInstance& inst, const std::vector<bgp::ExtCommunity>& added) {
     if (!rib_) return;
-    const Family families[] = {Family::kIpv4Vpn, Family::kIpv6Vpn, Family::kL2vpnEvpn};
+    const Family families[] = {Family::kIpv4Vpn, Family::kIpv6Vpn, Family::kL2vpnEvpn,
+                               Family::kIpv4FlowspecVpn, Family::kIpv6FlowspecVpn};
     for (Family f : families) {
         if (rib_->RouteCount(f) == 0) continue;
         rib_->ForEachRoute(f, [&](const bgp::RouteKey& key, std::span<const bgp::Path> paths) {
@@ -212,18 +217,68 @@ void VpnManager::OnLocRibChanges(std::vector<bgp::LocRibChange>&& changes) {
             imported_by_.emplace(c.key, now);
         }
     }
+    ApplyRedirects();
 }
 
 // ---------------------------------------------------------------------------
 // Attach / detach.
 
-std::optional<ApiError> VpnManager::Create(const AttachParams& p, VpnInstance*& out) {
+uint32_t VpnManager::AcquireRedirect(const bgp::ExtCommunity& rt) {
+    RedirectState& r = redirects_[rt];
+    if (r.id == 0) r.id = next_id_++;  // reserved now, created by ApplyRedirects
+    ++r.refs;
+    redirects_dirty_ = true;
+    return r.id;
+}
+
+void VpnManager::ReleaseRedirect(const bgp::ExtCommunity& rt) {
+    auto it = redirects_.find(rt);
+    if (it == redirects_.end() || it->second.refs == 0) return;
+    --it->second.refs;
+    redirects_dirty_ = true;
+}
+
+void VpnManager::ApplyRedirects() {
+    while (redirects_dirty_) {
+        redirects_dirty_ = false;
+        for (auto it = redirects_.begin(); it != redirects_.end();) {
+            RedirectState& r = it->second;
+            const bgp::ExtCommunity rt = it->first;
+            if (r.refs > 0 && !r.created) {
+                AttachParams p;
+                p.vpn_type = VpnType::kIpVpn;
+                std::string text = RouteTargetString(rt);
+                std::replace(text.begin(), text.end(), ':', '_');
+                p.vpn_instance_id = "redirect-to-ipvpn-" + text;
+                p.import_rts = {rt};
+                VpnInstance* inst = nullptr;
+                if (auto e = Create(p, inst, r.id)) {
+                    spdlog::error("vpn: cannot create the redirect instance for {}: {}",
+                                  RouteTargetString(rt), e->message);
+                    ++it;
+                    continue;
+                }
+                r.created = true;
+                SetSubscriptions(*inst, p.import_rts, std::nullopt);
+                ++it;
+            } else if (r.refs == 0) {
+                if (r.created)
+                    if (VpnInstance* inst = Get(r.id)) Destroy(*inst);
+                it = redirects_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+}
+
+std::optional<ApiError> VpnManager::Create(const AttachParams& p, VpnInstance*& out, uint32_t forced_id) {
     const size_t ti = Index(p.vpn_type);
     dataplane::DataplaneDriver* drv = drivers_[ti].get();
     if (!drv)
         return ApiError{400, fmt::format("no dataplane driver for vpn_type {}",
                                          dataplane::VpnTypeName(p.vpn_type))};
-    const uint32_t id = next_id_;
+    const uint32_t id = forced_id ? forced_id : next_id_;
     const std::string name = fmt::format("{}-{}", p.vpn_type == VpnType::kEvpn ? "EVI" : "VRF", id);
     uint32_t label = 0;
     bool forced = false;
@@ -275,7 +330,7 @@ std::optional<ApiError> VpnManager::Create(const AttachParams& p, VpnInstance*& 
     ctx.driver = drv;
     auto inst = std::make_unique<VpnInstance>(ctx, p.vpn_type, id, p.vpn_instance_id, label, forced,
                                               *rd, std::move(dp).value(), p);
-    ++next_id_;
+    if (!forced_id) ++next_id_;
     if (forced) forced_vnis_[label] = id;
     out = inst.get();
     by_external_.emplace(p.vpn_instance_id, id);
@@ -380,6 +435,7 @@ std::optional<ApiError> VpnManager::Attach(const AttachParams& p) {
         return e;
     }
     ++stats_.attaches;
+    ApplyRedirects();
     return std::nullopt;
 }
 
@@ -420,6 +476,7 @@ std::optional<ApiError> VpnManager::Detach(const AttachParams& p) {
     }
     ++stats_.detaches;
     if (inst->empty()) Destroy(*inst);
+    ApplyRedirects();
     return std::nullopt;
 }
 

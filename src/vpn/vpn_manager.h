@@ -120,7 +120,8 @@ public:
 
 private:
     VpnInstance* Get(uint32_t id) const;
-    std::optional<ApiError> Create(const AttachParams& p, VpnInstance*& out);
+    // `forced_id` 0: the next id.
+    std::optional<ApiError> Create(const AttachParams& p, VpnInstance*& out, uint32_t forced_id = 0);
     // Import route targets and readvertise of an attach: RT index, RTC,
     // candidates dropped or imported.
     void SetSubscriptions(VpnInstance& inst, const std::vector<bgp::ExtCommunity>& import_rts,
@@ -132,6 +133,20 @@ private:
     // local_port.evpn: the EVI it names (or an error).
     std::variant<VpnInstance*, ApiError> StitchedEvi(const AttachParams& p) const;
     InstanceContext Context();
+    // FlowSpec redirect-to-VRF instances ("redirect-to-ipvpn-<asn>_<nn>",
+    // importing the redirect route target, no port), counted by the
+    // classifiers using them. Created and destroyed after the current
+    // dispatch (an instance is never created from inside another's call).
+    uint32_t AcquireRedirect(const bgp::ExtCommunity& rt);
+    void ReleaseRedirect(const bgp::ExtCommunity& rt);
+    void ApplyRedirects();
+    struct RedirectState {
+        uint32_t id = 0;
+        uint32_t refs = 0;
+        bool created = false;
+    };
+    std::map<bgp::ExtCommunity, RedirectState> redirects_;
+    bool redirects_dirty_ = false;
 
     RouteSink& sink_;
     const bgp::Rib* rib_;

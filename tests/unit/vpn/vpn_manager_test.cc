@@ -11,6 +11,7 @@
 
 #include "bgp/wire/message.h"
 #include "bgp/wire/update_packer.h"
+#include "bgp/family/flowspec/flowspec_rule.h"
 #include "dataplane/dummy/dummy_driver.h"
 #include "vpn/route_origination.h"
 
@@ -543,6 +544,70 @@ TEST_F(VpnManagerTest, EvpnToIpvpnStitching) {
     EXPECT_FALSE(evi->gateway_port().has_value());
     EXPECT_FALSE(edp->gateway_port().has_value());
     EXPECT_EQ(manager->Find("ipvpn-test"), nullptr);
+}
+
+TEST_F(VpnManagerTest, AttractTrafficFlowspecRedirect) {
+    // The service VRF: re-advertises what carries 700 as a FlowSpec redirect.
+    AttachParams svc = IpvpnParams();
+    svc.vpn_instance_id = "svc";
+    svc.readvertise = Readvertise{{Rt(64512, 700)}, {Rt(64512, 701)}};
+    AttractTraffic at;
+    at.redirect_rts = {Rt(64512, 702)};
+    at.classifier.protocol = 6;
+    at.classifier.destination_port = dataplane::PortRange{80, 80};
+    at.to_rts = {Rt(64512, 701)};
+    svc.attract_traffic = at;
+    ASSERT_FALSE(manager->Attach(svc).has_value());
+    const auto mpls = bgp::ExtCommunity::Encapsulation(10);
+    auto prefix = *bgp::Prefix::Parse("192.0.2.0/24");
+    auto r = RemoteVpn(VpnRoute(*bgp::RouteDistinguisher::Parse("127.0.1.9:1"), prefix, 300),
+                       {Rt(64512, 700), mpls}, "127.0.1.9");
+    Feed({r});
+    const auto flows = sink.Of(Family::kIpv4FlowspecVpn);
+    ASSERT_EQ(flows.size(), 1u);
+    std::string error;
+    auto rule = bgp::DecodeFlowspecVpn(First<bgp::OpaqueNlri>(flows[0].nlri).raw, error);
+    ASSERT_TRUE(rule) << error;
+    EXPECT_EQ(rule->destination, prefix);
+    EXPECT_EQ(bgp::AsSimpleRange(rule->destination_ports)->min, 80u);
+    const auto& fext = flows[0].attrs.ext_communities;
+    EXPECT_NE(std::find(fext.begin(), fext.end(), Rt(64512, 702)), fext.end());
+    // The default route towards 701, from the service port (not the prefix).
+    const auto vpn = sink.Of(Family::kIpv4Vpn);
+    ASSERT_FALSE(vpn.empty());
+    EXPECT_EQ(First<bgp::VpnNlri>(vpn.back().nlri).prefix.ToString(), "0.0.0.0/0");
+    for (const auto& e : vpn) EXPECT_NE(First<bgp::VpnNlri>(e.nlri).prefix, prefix);
+
+    // A VRF importing 702 gets the rule: a classifier redirecting to a new
+    // redirect instance that imports 701.
+    AttachParams client = IpvpnParams("52:54:00:aa:bb:07", "10.9.0.1", 24);
+    client.vpn_instance_id = "client";
+    client.local_port.linuxif = "tap-client";
+    client.import_rts = {Rt(64512, 702)};
+    client.export_rts = {Rt(64512, 703)};
+    ASSERT_FALSE(manager->Attach(client).has_value());
+    bgp::LocRibChange flow;
+    flow.family = Family::kIpv4FlowspecVpn;
+    flow.key = *bgp::KeyOf(Family::kIpv4FlowspecVpn, First<bgp::OpaqueNlri>(flows[0].nlri));
+    flow.peer = 1;
+    flow.attrs = store.Intern(flows[0].attrs, bgp::NextHop{});
+    Feed({flow});
+    const VpnInstance* redirect = manager->Find("redirect-to-ipvpn-64512_701");
+    ASSERT_NE(redirect, nullptr);
+    EXPECT_EQ(redirect->import_rts(), std::vector<bgp::ExtCommunity>{Rt(64512, 701)});
+    auto* cdp = ipvpn->FindInstance("client");
+    ASSERT_EQ(cdp->classifiers().size(), 1u);
+    EXPECT_EQ(cdp->classifiers().begin()->second, redirect->id());
+    EXPECT_EQ(cdp->classifiers().begin()->first.destination_prefix, prefix);
+    EXPECT_EQ(cdp->classifiers().begin()->first.protocol, 6);
+    // The rule goes: so do the classifier and the redirect instance.
+    Feed({Gone(flow)});
+    EXPECT_TRUE(cdp->classifiers().empty());
+    EXPECT_EQ(manager->Find("redirect-to-ipvpn-64512_701"), nullptr);
+    // The re-advertised route goes: the FlowSpec and default routes are withdrawn.
+    Feed({Gone(r)});
+    EXPECT_EQ(sink.Of(Family::kIpv4FlowspecVpn, false).size(), 1u);
+    EXPECT_TRUE(manager->Find("svc")->readvertised().empty());
 }
 
 TEST(IdentifierAllocator, OriginalOrderAndLateReuse) {

@@ -331,10 +331,10 @@ std::vector<OriginatedRoute> VpnInstance::EndpointRoutes(const Endpoint& ep) con
     return out;
 }
 
-std::vector<OriginatedRoute> VpnInstance::ReadvertisedRoutes(
-    const bgp::Prefix& prefix, const std::vector<bgp::ExtCommunity>& original) const {
+std::vector<OriginatedRoute> VpnInstance::PerEndpointRoutes(
+    const bgp::Prefix& prefix, const std::vector<bgp::ExtCommunity>& route_targets,
+    const std::vector<bgp::ExtCommunity>& rt_records) const {
     std::vector<OriginatedRoute> out;
-    if (stopped_ || !readvertise_ || readvertise_->to_rts.empty()) return out;
     EncapsulationSet encaps = ctx_.driver->SupportedEncapsulations();
     encaps.erase(Encapsulation::kVxlan);
     bgp::NextHop nh;
@@ -345,9 +345,9 @@ std::vector<OriginatedRoute> VpnInstance::ReadvertisedRoutes(
         if (m == macs_.end()) continue;
         RouteCommunities c;
         c.encaps = encaps;
-        c.route_targets = readvertise_->to_rts;
+        c.route_targets = route_targets;
         c.consistent_hash_order = ep.lb_consistent_hash_order;
-        c.rt_records = original;
+        c.rt_records = rt_records;
         OriginatedRoute r;
         r.family = prefix.address.is_v6() ? Family::kIpv6Vpn : Family::kIpv4Vpn;
         r.nlri = One(VpnRoute(bgp::RouteDistinguisher::Type1(ctx_.router_id,
@@ -358,6 +358,12 @@ std::vector<OriginatedRoute> VpnInstance::ReadvertisedRoutes(
         out.push_back(std::move(r));
     }
     return out;
+}
+
+std::vector<OriginatedRoute> VpnInstance::ReadvertisedRoutes(
+    const bgp::Prefix& prefix, const std::vector<bgp::ExtCommunity>& original) const {
+    if (stopped_ || !readvertise_ || readvertise_->to_rts.empty()) return {};
+    return PerEndpointRoutes(prefix, readvertise_->to_rts, original);
 }
 
 void VpnInstance::SyncReadvertised(const bgp::Prefix& prefix, const Candidate* best) {
@@ -447,28 +453,9 @@ std::vector<OriginatedRoute> VpnInstance::AttractRoutes() const {
     const AttractTraffic& a = *attract_traffic_;
     std::vector<bgp::Prefix> prefixes = a.static_destination_prefixes;
     if (prefixes.empty()) prefixes.push_back(*bgp::Prefix::Parse("0.0.0.0/0"));
-    EncapsulationSet encaps = ctx_.driver->SupportedEncapsulations();
-    encaps.erase(Encapsulation::kVxlan);
-    bgp::NextHop nh;
-    nh.global = ctx_.driver->LocalAddress();
     for (const bgp::Prefix& prefix : prefixes) {
-        for (const auto& [key, ep] : endpoints_) {
-            if (ep.ip.empty() || ep.direction == dataplane::Direction::kFromPort || !ep.rd_number) continue;
-            auto m = macs_.find(ep.mac);
-            if (m == macs_.end()) continue;
-            RouteCommunities c;
-            c.encaps = encaps;
-            c.route_targets = a.to_rts;
-            c.consistent_hash_order = ep.lb_consistent_hash_order;
-            OriginatedRoute r;
-            r.family = prefix.address.is_v6() ? Family::kIpv6Vpn : Family::kIpv4Vpn;
-            r.nlri = One(VpnRoute(bgp::RouteDistinguisher::Type1(ctx_.router_id,
-                                                                 static_cast<uint16_t>(*ep.rd_number)),
-                                  prefix, m->second.label));
-            r.attrs = OriginatedAttributes(ep.local_pref.value_or(100), c);
-            r.next_hop = nh;
-            out.push_back(std::move(r));
-        }
+        std::vector<OriginatedRoute> r = PerEndpointRoutes(prefix, a.to_rts, {});
+        out.insert(out.end(), std::make_move_iterator(r.begin()), std::make_move_iterator(r.end()));
     }
     return out;
 }

@@ -250,6 +250,11 @@ private:
     // route targets (carried as RT-record).
     std::vector<OriginatedRoute> ReadvertisedRoutes(const bgp::Prefix& prefix,
                                                     const std::vector<bgp::ExtCommunity>& original) const;
+    // One VPN route for `prefix` per local endpoint forwarding to its port:
+    // the endpoint's RD and label, `route_targets`, RT-records.
+    std::vector<OriginatedRoute> PerEndpointRoutes(const bgp::Prefix& prefix,
+                                                   const std::vector<bgp::ExtCommunity>& route_targets,
+                                                   const std::vector<bgp::ExtCommunity>& rt_records) const;
     void SyncReadvertised(const bgp::Prefix& prefix, const Candidate* best);
     // attract_traffic: the FlowSpec-VPN route redirecting traffic towards
     // `prefix` to the to_rt VRF, and the default (or static) routes towards

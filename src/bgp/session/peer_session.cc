@@ -283,6 +283,16 @@ void PeerSession::Accept(tcp::socket socket) {
     c->remote = EndpointString(remote);
     c->local = EndpointString(local);
 
+    if (primary_->fsm.enabled() && primary_->fsm.state() == FsmState::kIdle &&
+        primary_->auto_start.armed()) {
+        // Idle only until the automatic restart: the peer is back, so restart
+        // now and take its connection (a flapping client reconnects at once
+        // instead of being refused for the connect-retry delay).
+        spdlog::info("bgp peer {}: connection from {} while waiting to restart: restarting now",
+                     name_, c->remote);
+        primary_->auto_start.Stop();
+        Feed(*primary_, Event::Of(EventKind::kAutomaticStart));
+    }
     const FsmState ps = primary_->fsm.state();
     if (!primary_->fsm.enabled() || ps == FsmState::kIdle) {
         spdlog::info("bgp peer {}: refusing connection from {}: session {}", name_, c->remote,

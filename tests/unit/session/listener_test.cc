@@ -95,6 +95,38 @@ TEST_F(ListenerTest, DestroyedSessionIsRefusedLikeAStranger) {
     EXPECT_EQ(listener.refused(), 1u);
 }
 
+// A passive session that lost its peer waits to restart (the connect-retry
+// back-off); the peer's new connection restarts it at once instead of being
+// refused for the whole back-off (a flapping client reconnects in ~0 s).
+TEST_F(ListenerTest, ReconnectWhileWaitingToRestartIsAccepted) {
+    BgpListener listener(io.get_executor());
+    ASSERT_FALSE(listener.Listen({Ip("127.0.33.2"), 0}));
+    Recorder r;
+    PeerSessionConfig cfg = LoopbackConfig("127.0.33.2", "127.0.33.1", 0, 65002, 65001, 0x02020202, true);
+    cfg.fsm.retry_min_ms = 60'000;  // a long wait: the test must not depend on it
+    cfg.fsm.retry_max_ms = 120'000;
+    PeerSession s(io.get_executor(), cfg, r);
+    ASSERT_FALSE(listener.AddPeer(s));
+    s.Start();
+    {
+        TestPeer first(io, "127.0.33.1");
+        ASSERT_TRUE(first.Connect({Ip("127.0.33.2"), listener.port()}));
+        ASSERT_TRUE(first.ReceiveType(MessageType::kOpen).has_value());
+        first.Send(EncodeOpen(PeerOpen(30, 65001, 0x01010101)));
+        first.Send(EncodeKeepalive());
+        ASSERT_TRUE(RunUntil(io, [&] { return s.established(); }, 1000ms));
+        first.Close();  // the session goes down: Idle until the automatic restart
+    }
+    ASSERT_TRUE(RunUntil(io, [&] { return s.state() == FsmState::kIdle; }, 1000ms));
+    TestPeer second(io, "127.0.33.1");
+    ASSERT_TRUE(second.Connect({Ip("127.0.33.2"), listener.port()}));
+    const auto since = std::chrono::steady_clock::now();
+    auto open = second.ReceiveType(MessageType::kOpen, 1000ms);
+    ASSERT_TRUE(open.has_value());
+    EXPECT_LT(std::chrono::steady_clock::now() - since, 500ms);
+    EXPECT_EQ(s.state(), FsmState::kOpenSent);
+}
+
 TEST_F(ListenerTest, CloseStopsAccepting) {
     BgpListener listener(io.get_executor());
     ASSERT_FALSE(listener.Listen({Ip("127.0.32.2"), 0}));

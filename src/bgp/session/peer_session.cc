@@ -664,6 +664,13 @@ void PeerSession::Enqueue(Connection& c, std::shared_ptr<const Bytes> bytes) {
 void PeerSession::StartIo(const std::shared_ptr<Connection>& c) {
     if (c->io_started) return;
     c->io_started = true;
+    {
+        // No Nagle: every flush of the speaker is already one batch of
+        // UPDATEs; holding a small one back for an ACK (up to 40 ms with
+        // delayed ACKs) only delays it.
+        error_code ec;
+        c->socket.set_option(tcp::no_delay(true), ec);
+    }
     if (c->slot && c->slot->session->config_.send_buffer_bytes > 0) {
         error_code ec;
         c->socket.set_option(

@@ -573,12 +573,10 @@ std::optional<ApiError> VpnInstance::Plug(const AttachParams& p, const dataplane
     }
     // One IP, one MAC (whatever the prefix length given).
     if (!p.ip.empty()) {
-        for (const auto& [k, ep] : endpoints_) {
-            if (ep.ip == p.ip && ep.mac != p.mac)
-                return ApiError{400, fmt::format("IP address {} is already bound to MAC address {} "
-                                                 "in VPN instance {}",
-                                                 p.ip.ToString(), ep.mac.ToString(), external_id_)};
-        }
+        if (auto o = ip_owner_.find(p.ip); o != ip_owner_.end() && o->second != p.mac)
+            return ApiError{400, fmt::format("IP address {} is already bound to MAC address {} "
+                                             "in VPN instance {}",
+                                             p.ip.ToString(), o->second.ToString(), external_id_)};
     }
     if (auto st = ctx_.driver->ValidateDirection(p.direction); !st)
         return ApiError{400, st.message()};
@@ -597,12 +595,14 @@ std::optional<ApiError> VpnInstance::Plug(const AttachParams& p, const dataplane
         ep.description = p.description;
         ep.ip_text = p.ip_text.empty() ? ep.ip_text : p.ip_text;
         if (ep.advertise_subnet != p.advertise_subnet || ep.prefix_length != p.ip_prefix_length) {
+            IndexEndpoint(ep, false);
             if (ep.rd_number && !p.advertise_subnet && !readvertise_) {
                 ctx_.release_rd(*ep.rd_number);
                 ep.rd_number.reset();
             }
             ep.advertise_subnet = p.advertise_subnet;
             ep.prefix_length = p.ip_prefix_length;
+            IndexEndpoint(ep, true);
             if (ep.advertise_subnet && !ep.rd_number) {
                 ep.rd_number = ctx_.allocate_rd(fmt::format("{} endpoint {}", name(), p.ip_text));
                 if (!ep.rd_number) return ApiError{500, "no route distinguisher left"};
@@ -659,6 +659,7 @@ std::optional<ApiError> VpnInstance::Plug(const AttachParams& p, const dataplane
     ++m->second.endpoints;
     ports_.emplace(ifname, p.local_port);
     auto [it, inserted] = endpoints_.emplace(key, std::move(ep));
+    IndexEndpoint(it->second, true);
     SyncEndpoint(it->second);
     if (readvertise_) RecomputeAll();  // one more next hop for re-advertised prefixes
     // A remote route for what is now local stops being programmed.
@@ -681,9 +682,8 @@ void VpnInstance::RemoveEndpoint(
     SyncRoutes(ep.routes, {});
     auto m = macs_.find(ep.mac);
     const uint32_t label = m != macs_.end() ? m->second.label : 0;
-    bool port_in_use = false;
-    for (const auto& [k, other] : endpoints_)
-        if (other.port == ep.port) port_in_use = true;
+    IndexEndpoint(ep, false);
+    const bool port_in_use = port_refs_.count(ep.port) != 0;
     dataplane::LocalPort port;
     if (auto pi = ports_.find(ep.port); pi != ports_.end()) {
         port.linuxif = ep.port;
@@ -827,15 +827,32 @@ std::vector<bgp::RouteKey> VpnInstance::CandidateKeys() const {
 
 bool VpnInstance::LocallyPlugged(const TrackedKey& k) const {
     if (k.kind == TrackedKey::Kind::kMac) return macs_.count(k.mac) != 0;
-    if (k.kind == TrackedKey::Kind::kPrefix) {
-        for (const auto& [key, ep] : endpoints_) {
-            if (ep.ip.empty() || ep.direction == dataplane::Direction::kFromPort) continue;
-            const bgp::Prefix mine =
-                ep.advertise_subnet ? MaskedPrefix(ep.ip, ep.prefix_length) : HostPrefix(ep.ip);
-            if (mine == k.prefix) return true;
-        }
-    }
+    if (k.kind == TrackedKey::Kind::kPrefix) return local_prefixes_.count(k.prefix) != 0;
     return false;
+}
+
+std::optional<bgp::Prefix> VpnInstance::LocalPrefixOf(const Endpoint& ep) const {
+    if (is_evpn() || ep.ip.empty() || ep.direction == dataplane::Direction::kFromPort)
+        return std::nullopt;
+    return ep.advertise_subnet ? MaskedPrefix(ep.ip, ep.prefix_length) : HostPrefix(ep.ip);
+}
+
+void VpnInstance::IndexEndpoint(const Endpoint& ep, bool add) {
+    auto count = [add](auto& map, const auto& key) {
+        if (add) {
+            ++map[key];
+        } else if (auto it = map.find(key); it != map.end() && --it->second == 0) {
+            map.erase(it);
+        }
+    };
+    count(port_refs_, ep.port);
+    if (auto pfx = LocalPrefixOf(ep)) count(local_prefixes_, *pfx);
+    if (!ep.ip.empty()) {
+        if (add)
+            ip_owner_[ep.ip] = ep.mac;
+        else
+            ip_owner_.erase(ep.ip);
+    }
 }
 
 void VpnInstance::Unprogram(Tracked& t) {

@@ -271,6 +271,10 @@ private:
     void SyncEndpoint(Endpoint& ep);
     void SyncAll();
     bool LocallyPlugged(const TrackedKey& k) const;
+    // The prefix a VRF endpoint delivers locally (its advertised one).
+    std::optional<bgp::Prefix> LocalPrefixOf(const Endpoint& ep) const;
+    // Keeps ip_owner_, port_refs_ and local_prefixes_ in step with endpoints_.
+    void IndexEndpoint(const Endpoint& ep, bool add);
     void Recompute(const TrackedKey& k);
     std::optional<TrackedKey> TrackedKeyOf(const bgp::RouteKey& key) const;
     dataplane::EncapsulationSet RouteEncaps(const bgp::PathAttributes& attrs) const;
@@ -298,6 +302,9 @@ private:
 
     std::map<std::pair<bgp::MacAddress, bgp::IpAddress>, Endpoint> endpoints_;
     std::map<std::string, LocalPortSpec> ports_;  // linuxif → spec
+    std::map<bgp::IpAddress, bgp::MacAddress> ip_owner_;  // one MAC per IP
+    std::map<std::string, size_t> port_refs_;           // endpoints per port
+    std::map<bgp::Prefix, size_t> local_prefixes_;      // VRF: prefixes delivered locally
     struct MacState {
         std::string port;
         uint32_t label = 0;

@@ -30,7 +30,9 @@ bool IsBitmaskType(uint8_t type) { return type == kTcpFlags || type == kFragment
 
 bool IsPrefixType(uint8_t type) { return type == kDestinationPrefix || type == kSourcePrefix; }
 
-uint8_t MaxType(Family family) { return family == Family::kIpv6FlowspecVpn ? kFlowLabel : kFragment; }
+uint8_t MaxType(Family family) {
+    return family == Family::kIpv6FlowspecVpn ? kFlowLabel : kFragment;
+}
 
 // The typed numeric component of `type` (3-6), else nullptr.
 template <typename Rule>
@@ -309,7 +311,8 @@ NumericMatch NumericMatch::Range(uint64_t min, uint64_t max) {
 }
 
 std::optional<NumericRange> NumericMatch::AsRange() const {
-    if (terms.size() == 1 && terms[0].op == kEq) return NumericRange{terms[0].value, terms[0].value};
+    if (terms.size() == 1 && terms[0].op == kEq)
+        return NumericRange{terms[0].value, terms[0].value};
     if (terms.size() != 2) return std::nullopt;
     const NumericTerm* ge = nullptr;
     const NumericTerm* le = nullptr;
@@ -322,8 +325,8 @@ std::optional<NumericRange> NumericMatch::AsRange() const {
 }
 
 bool NumericMatch::Matches(uint64_t v) const {
-    return !terms.empty() &&
-           std::all_of(terms.begin(), terms.end(), [v](const NumericTerm& t) { return t.Matches(v); });
+    return !terms.empty() && std::all_of(terms.begin(), terms.end(),
+                                         [v](const NumericTerm& t) { return t.Matches(v); });
 }
 
 std::optional<NumericRange> AsSimpleRange(const std::vector<NumericMatch>& component) {

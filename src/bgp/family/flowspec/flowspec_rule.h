@@ -51,11 +51,11 @@ inline constexpr uint8_t kDestinationPort = 5;
 inline constexpr uint8_t kSourcePort = 6;
 inline constexpr uint8_t kIcmpType = 7;
 inline constexpr uint8_t kIcmpCode = 8;
-inline constexpr uint8_t kTcpFlags = 9;      // bitmask operators
+inline constexpr uint8_t kTcpFlags = 9;  // bitmask operators
 inline constexpr uint8_t kPacketLength = 10;
-inline constexpr uint8_t kDscp = 11;         // IPv6: traffic class
-inline constexpr uint8_t kFragment = 12;     // bitmask operators
-inline constexpr uint8_t kFlowLabel = 13;    // IPv6 only
+inline constexpr uint8_t kDscp = 11;       // IPv6: traffic class
+inline constexpr uint8_t kFragment = 12;   // bitmask operators
+inline constexpr uint8_t kFlowLabel = 13;  // IPv6 only
 
 // Operator octet bits shared by numeric and bitmask operators.
 inline constexpr uint8_t kEndOfList = 0x80;

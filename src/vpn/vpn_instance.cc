@@ -806,9 +806,14 @@ void VpnInstance::OnRoute(const bgp::LocRibChange& change, bool imported) {
     if (imported && change.attrs) {
         if (HasImportRt(change.attrs->attributes()) && !IsFlowspec(change.family) &&
             RouteEncaps(change.attrs->attributes()).empty()) {
-            ++encap_mismatches_;
-            spdlog::warn("vpn {}: route {} ignored: no encapsulation in common with the {} driver",
-                         name(), change.key.ToString(), ctx_.driver->name());
+            // Logged for the first few routes only (a misconfigured driver
+            // would otherwise log every route); the count is in the looking glass.
+            if (++encap_mismatches_ <= 10)
+                spdlog::warn("vpn {}: route {} ignored: no encapsulation in common with the {} driver{}",
+                             name(), change.key.ToString(), ctx_.driver->name(),
+                             encap_mismatches_ == 10 ? " (further ones are only counted: looking "
+                                                       "glass internals.routes_ignored_encapsulation)"
+                                                     : "");
         } else {
             if (it == tracked_.end()) it = tracked_.emplace(*tk, Tracked{}).first;
             it->second.candidates.push_back(

@@ -423,6 +423,11 @@ public:
     virtual bool EcmpSupport() const = 0;
     // The tunnel endpoint: next hop of locally originated routes.
     virtual bgp::IpAddress LocalAddress() const = 0;
+    // IP-VPN over VXLAN (E-VPN type 5, RFC 9136 §4.4.1): the MAC of this
+    // node's router interface, advertised as the router's MAC community so
+    // that remote PEs can build the inner Ethernet header; nullopt when the
+    // driver has none (then type 5 routes go without it).
+    virtual std::optional<bgp::MacAddress> RouterMac() const { return std::nullopt; }
 
     // The looking glass `vpns/dataplane/drivers/<type>` object: at least
     // name, local_address, supported_encaps, config (as the original).

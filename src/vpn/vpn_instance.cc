@@ -321,6 +321,7 @@ std::vector<OriginatedRoute> VpnInstance::EndpointRoutes(const Endpoint& ep) con
         RouteCommunities c;
         c.encaps = EncapsulationSet{Encapsulation::kVxlan};
         c.route_targets = export_rts_;
+        c.routers_mac = ctx_.driver->RouterMac();
         OriginatedRoute r;
         r.family = Family::kL2vpnEvpn;
         r.nlri = One(IpPrefixRoute(rd_used, prefix, LabelField(instance_label_, true)));

@@ -255,6 +255,10 @@ DataplaneResult<DummyDriverOptions> DummyDriverOptions::FromConfig(
             }
             if (dirs.empty()) return bad(key, value, "at least one direction is needed");
             o.directions = std::move(dirs);
+        } else if (key == "router_mac") {
+            auto m = bgp::MacAddress::Parse(value);
+            if (!m) return bad(key, value, "expected a MAC address");
+            o.router_mac = *m;
         } else if (key == "call_log_size") {
             size_t n = 0;
             auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -578,6 +582,10 @@ DataplaneResult<std::unique_ptr<VpnInstanceDataplane>> DummyDataplaneDriver::Cre
 
 EncapsulationSet DummyDataplaneDriver::SupportedEncapsulations() const {
     return core_->options.encaps;
+}
+
+std::optional<bgp::MacAddress> DummyDataplaneDriver::RouterMac() const {
+    return core_->options.router_mac;
 }
 
 bool DummyDataplaneDriver::NeedsCleanupAssist() const {

@@ -34,6 +34,7 @@ namespace bagpipe::dataplane {
 //   directions = both                (list of both, to-port, from-port)
 //   needs_cleanup_assist = False
 //   call_log_size = 10000            (0 disables the log; state is always kept)
+//   router_mac = 02:00:00:00:00:01   (IP-VPN over VXLAN: the E-VPN type 5 router's MAC)
 // Other keys are ignored (a config written for the linux driver still loads).
 struct DummyDriverOptions {
     VpnType type = VpnType::kIpVpn;
@@ -43,6 +44,7 @@ struct DummyDriverOptions {
     std::vector<Direction> directions{Direction::kBoth};
     bool needs_cleanup_assist = false;
     size_t call_log_size = 10000;
+    std::optional<bgp::MacAddress> router_mac;  // `router_mac` (E-VPN type 5 over VXLAN)
     std::map<std::string, std::string> config;  // shown as the looking glass `config`
     // Timestamps of the call log; system_clock::now when empty.
     std::function<std::chrono::system_clock::time_point()> clock;
@@ -258,6 +260,7 @@ public:
     DataplaneStatus ValidateDirection(Direction direction) const override;
     bool EcmpSupport() const override;
     bgp::IpAddress LocalAddress() const override;
+    std::optional<bgp::MacAddress> RouterMac() const override;
     // {name: "DummyDataplaneDriver", driver: "dummy", type, local_address,
     //  supported_encaps: ["encap:MPLS", ...], ecmp_support, directions,
     //  needs_cleanup_assist, config{dataplane_driver, dataplane_local_address,

@@ -610,6 +610,32 @@ TEST_F(VpnManagerTest, AttractTrafficFlowspecRedirect) {
     EXPECT_TRUE(manager->Find("svc")->readvertised().empty());
 }
 
+TEST_F(VpnManagerTest, IpvpnOverVxlanAdvertisesType5WithRoutersMac) {
+    auto opts = DummyDriverOptions::Defaults(VpnType::kIpVpn, Ip("127.0.1.1"));
+    opts.encaps = {dataplane::Encapsulation::kVxlan};
+    opts.router_mac = Mac("02:00:00:00:00:01");
+    Make(opts);
+    ASSERT_FALSE(manager->Attach(IpvpnParams()).has_value());
+    EXPECT_TRUE(sink.Of(Family::kIpv4Vpn).empty());  // VXLAN only: no VPNv4 route
+    const auto evpn_routes = sink.Of(Family::kL2vpnEvpn);
+    ASSERT_EQ(evpn_routes.size(), 1u);
+    const auto& n = First<bgp::EvpnNlri>(evpn_routes[0].nlri);
+    EXPECT_EQ(n.route_type, 5);
+    EXPECT_EQ(n.prefix.ToString(), "10.0.0.1/32");
+    EXPECT_EQ(n.labels.front(), manager->Find("ipvpn-test")->instance_label());  // the VNI, unshifted
+    const auto& ext = evpn_routes[0].attrs.ext_communities;
+    EXPECT_NE(std::find(ext.begin(), ext.end(), bgp::ExtCommunity::RoutersMac(Mac("02:00:00:00:00:01"))),
+              ext.end());
+    EXPECT_NE(std::find(ext.begin(), ext.end(), bgp::ExtCommunity::Encapsulation(8)), ext.end());
+    // A remote type 5 route is imported as the VRF's prefix.
+    auto r = Remote(IpPrefixRoute(*bgp::RouteDistinguisher::Parse("127.0.1.3:1"), *bgp::Prefix::Parse("10.0.0.9/32"), 7000),
+                    {Rt(64512, 512), bgp::ExtCommunity::Encapsulation(8)}, "127.0.1.3");
+    Feed({r});
+    auto remotes = ipvpn->FindInstance("ipvpn-test")->RemoteEndpointsFor(*bgp::Prefix::Parse("10.0.0.9/32"));
+    ASSERT_EQ(remotes.size(), 1u);
+    EXPECT_EQ(remotes[0].label, 7000u);
+}
+
 TEST(IdentifierAllocator, OriginalOrderAndLateReuse) {
     IdentifierAllocator a(16, 18);
     EXPECT_EQ(a.Allocate("a"), 16u);

@@ -8,7 +8,7 @@
 #   3. a missing or invalid configuration file: the loader's error, nothing
 #      reset, exit 1; an unknown option: exit 2.
 # Run by scripts/test (BAGPIPE_BUILD_DIR); standalone:
-#   BAGPIPE_BUILD_DIR=/work/build-cli tests/integration/cleanup_cli.sh
+#   BAGPIPE_BUILD_DIR=build-cli tests/integration/cleanup_cli.sh
 # Exit: 0 pass, 1 fail. No network use (addresses in 127.0.75.0/24).
 set -u -o pipefail
 

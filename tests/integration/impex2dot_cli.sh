@@ -12,7 +12,7 @@
 #      --config-file when --port is not given;
 #   3. `dot` accepts the output (when Graphviz is installed).
 # Run by scripts/test (BAGPIPE_BUILD_DIR); standalone:
-#   BAGPIPE_BUILD_DIR=/work/build-cli tests/integration/impex2dot_cli.sh
+#   BAGPIPE_BUILD_DIR=build-cli tests/integration/impex2dot_cli.sh
 # Exit: 0 pass, 77 skip (no python3), 1 fail. Loopback only: 127.0.75.0/24.
 set -u -o pipefail
 

@@ -15,7 +15,7 @@
 #   3. --port netns (root only, else skipped): namespace, veth pair, address,
 #      default route, MTUs, and the namespace side's MAC sent as mac_address.
 # Run by scripts/test (BAGPIPE_BUILD_DIR); standalone:
-#   BAGPIPE_BUILD_DIR=/work/build-cli tests/integration/rest_attach_cli.sh
+#   BAGPIPE_BUILD_DIR=build-cli tests/integration/rest_attach_cli.sh
 # Exit: 0 pass, 77 skip (no python3), 1 fail. Loopback only: 127.0.75.0/24.
 set -u -o pipefail
 

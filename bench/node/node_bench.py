@@ -1205,10 +1205,12 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     only = set(a.only.split(","))
     t_start = time.monotonic()
-    r = {"args": vars(a), "meta": {
+    # Paths relative to the repository: results carry no machine paths.
+    rel = lambda path: os.path.relpath(path, ROOT) if isinstance(path, str) and os.path.isabs(path) else path
+    r = {"args": {k: rel(v) for k, v in vars(a).items()}, "meta": {
         "date": datetime.datetime.now().isoformat(timespec="seconds"), "host": platform.node(),
         "cpus": os.cpu_count(), "cpu": cpu_model(), "kernel": platform.release(),
-        "git": git_desc(), "build_type": build_type(), "build_dir": BUILD,
+        "git": git_desc(), "build_type": build_type(), "build_dir": rel(BUILD),
         "daemon_mtime": datetime.datetime.fromtimestamp(os.path.getmtime(DAEMON)).isoformat(timespec="seconds"),
         "load_start": loadavg()}}
     run_dir = tempfile.mkdtemp(prefix="node-bench.")

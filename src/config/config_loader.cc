@@ -429,13 +429,8 @@ private:
         if (auto v = s.Port("listen_port")) b.listen_port = *v;
         if (auto v = s.Bool("listen")) b.listen = *v;
         if (auto v = s.Bool("route_reflector")) b.route_reflector = *v;
-        // A route reflector asks its clients for every VPN route by default:
-        // a client doing RTC itself (a compute node, GoBGP) sends only what
-        // its peer's RTC routes ask for, and the RR reflects only the best
-        // RTC path of each route target, never back to the client it came
-        // from, so without the default route two clients importing the same
-        // RT would never send each other's routes.
-        b.rtc_wildcard = b.route_reflector;
+        // A route reflector in front of clients that do RTC themselves (every
+        // compute node) needs rtc_wildcard = True: see docs/route-reflector.md.
         if (auto v = s.Bool("rtc_wildcard")) b.rtc_wildcard = *v;
 
         // router_id

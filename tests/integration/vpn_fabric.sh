@@ -90,6 +90,7 @@ local_address = $NET.1
 peers = $NET.2, $NET.3, $NET.4
 my_as = 64512
 route_reflector = True
+rtc_wildcard = True
 hold_time = $HOLD
 [API]
 host = $NET.1

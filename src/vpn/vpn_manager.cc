@@ -361,16 +361,21 @@ std::variant<VpnInstance*, ApiError> VpnManager::StitchedEvi(const AttachParams&
     return evi;
 }
 
+std::optional<ApiError> VpnManager::ResolveStitch(const AttachParams& p, VpnInstance*& evi) {
+    evi = nullptr;
+    if (!p.local_port.evpn) return std::nullopt;
+    auto e = StitchedEvi(p);
+    if (auto* err = std::get_if<ApiError>(&e)) {
+        ++stats_.errors;
+        return *err;
+    }
+    evi = std::get<VpnInstance*>(e);
+    return std::nullopt;
+}
+
 std::optional<ApiError> VpnManager::Attach(const AttachParams& p) {
     VpnInstance* evi = nullptr;
-    if (p.local_port.evpn) {
-        auto e = StitchedEvi(p);
-        if (auto* err = std::get_if<ApiError>(&e)) {
-            ++stats_.errors;
-            return *err;
-        }
-        evi = std::get<VpnInstance*>(e);
-    }
+    if (auto e = ResolveStitch(p, evi)) return e;
     VpnInstance* inst = nullptr;
     bool created = false;
     if (auto it = by_external_.find(p.vpn_instance_id); it != by_external_.end()) {
@@ -454,13 +459,8 @@ std::optional<ApiError> VpnManager::Detach(const AttachParams& p) {
     }
     AttachParams q = p;
     VpnInstance* evi = nullptr;
-    if (p.local_port.evpn) {
-        auto e = StitchedEvi(p);
-        if (auto* err = std::get_if<ApiError>(&e)) {
-            ++stats_.errors;
-            return *err;
-        }
-        evi = std::get<VpnInstance*>(e);
+    if (auto e = ResolveStitch(p, evi)) return e;
+    if (evi) {
         q.local_port.linuxif = p.local_port.evpn->ovs_port_name.empty() ? VrfSide(evi->id(), inst->id())
                                                                         : p.local_port.evpn->ovs_port_name;
     }

@@ -132,6 +132,9 @@ private:
     void Destroy(VpnInstance& inst);
     // local_port.evpn: the EVI it names (or an error).
     std::variant<VpnInstance*, ApiError> StitchedEvi(const AttachParams& p) const;
+    // The same for Attach/Detach: `evi` null without local_port.evpn; an
+    // error is counted.
+    std::optional<ApiError> ResolveStitch(const AttachParams& p, VpnInstance*& evi);
     InstanceContext Context();
     // FlowSpec redirect-to-VRF instances ("redirect-to-ipvpn-<asn>_<nn>",
     // importing the redirect route target, no port), counted by the

@@ -203,6 +203,18 @@ class Peer:
             self.held[i] = 0
             self.nheld -= 1
 
+    def verified(self):
+        """On holding exactly the expected table: report, send a Cease and close."""
+        if self.a.verify is None or self.nheld != self.a.verify or self.status["errors"] \
+                or self.foreign:
+            return False
+        self.status["state"] = "complete"
+        self.status["complete_after_s"] = round(time.time() - self.t_start, 3)
+        self.write_status(True)
+        self.sock.sendall(msg(3, bytes([6, 2])))  # Cease, administrative shutdown
+        self.sock.close()
+        return True
+
     # ---- main loop
 
     def run(self):
@@ -229,10 +241,11 @@ class Peer:
                     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, a.rcvbuf)
                 s.bind((a.local, 0))
         s.settimeout(0.05)
+        self.sock = s
         s.sendall(open_msg(a.asn, a.hold, a.local))
         established = False
         last_ka = time.time()
-        t_start = time.time()
+        self.t_start = time.time()
         budget_t = time.time()
         read_bytes = 0
         chunk = 4096
@@ -287,18 +300,16 @@ class Peer:
                     self.write_status(True)
                 elif t == 2:
                     self.on_update(body)
+                    # Checked after every UPDATE, not once per read: the
+                    # injector withdraws as soon as every client holds the
+                    # table, so the last announcements and the first
+                    # withdrawals may arrive in the same read.
+                    if self.verified():
+                        return 0
                 elif t == 3:
                     self.status["state"] = f"notification {body[:2].hex()}"
                     self.write_status(True)
                     return 1
-            if a.verify is not None and self.nheld == a.verify and not self.status["errors"] \
-                    and self.foreign == 0:
-                self.status["state"] = "complete"
-                self.status["complete_after_s"] = round(time.time() - t_start, 3)
-                self.write_status(True)
-                s.sendall(msg(3, bytes([6, 2])))  # Cease, administrative shutdown
-                s.close()
-                return 0
             if a.verify is not None and (self.status["errors"] or self.foreign):
                 self.status["state"] = "mismatch"
                 self.write_status(True)

@@ -18,6 +18,8 @@ BAGPIPE_PACKAGES=(
   gobgpd frr bird2 openbgpd exabgp
   # network namespaces and process tools used by the integration tests
   iproute2 iputils-ping procps psmisc python3
+  # real dataplanes: Open vSwitch (userspace datapath, private instances) and captures
+  openvswitch-switch tcpdump
 )
 
 # The maintainer scripts of gobgpd, frr, bird2, openbgpd and exabgp enable and try to start

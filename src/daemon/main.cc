@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
     const bagpipe::dataplane::VpnType types[2] = {bagpipe::dataplane::VpnType::kIpVpn,
                                                    bagpipe::dataplane::VpnType::kEvpn};
     for (int i = 0; i < 2; ++i) {
-        auto d = bagpipe::dataplane::MakeDriver(types[i], *driver_cfgs[i]);
+        auto d = bagpipe::dataplane::MakeDriver(types[i], *driver_cfgs[i], {.io = &io});
         if (!d) {
             spdlog::error("bagpipe-bgp: {}: [DATAPLANE_DRIVER_{}] dataplane_driver = {}: {}",
                           o.config_file, i == 0 ? "IPVPN" : "EVPN", driver_cfgs[i]->configured_driver,

@@ -10,7 +10,7 @@
 namespace bagpipe::dataplane {
 
 DataplaneResult<std::unique_ptr<DataplaneDriver>> MakeDriver(
-    VpnType type, const config::DataplaneDriverConfig& config) {
+    VpnType type, const config::DataplaneDriverConfig& config, const DriverContext& context) {
     std::string_view type_name = VpnTypeName(type);
     std::optional<std::string> name = config::CanonicalDataplaneDriver(type_name, config.driver);
     if (!name)
@@ -22,6 +22,9 @@ DataplaneResult<std::unique_ptr<DataplaneDriver>> MakeDriver(
         if (!options) return options.status();
         return std::make_unique<DummyDataplaneDriver>(std::move(options).value());
     }
+    if (context.io == nullptr)
+        return DataplaneStatus::Unavailable(
+            fmt::format("dataplane driver '{}' needs the daemon's event loop", *name));
     return DataplaneStatus::Unavailable(
         fmt::format("dataplane driver '{}' is not available yet", *name));
 }

@@ -42,18 +42,18 @@ TEST(DriverFactory, LegacyAlias) {
     EXPECT_EQ(r.value()->ToJson()["config"]["dataplane_driver"], "DummyDataplaneDriver");
 }
 
-TEST(DriverFactory, RealDriversNotAvailableYet) {
+TEST(DriverFactory, RealDriversNeedTheEventLoop) {
     for (VpnType type : {VpnType::kIpVpn, VpnType::kEvpn}) {
         for (std::string name : {"linux", "ovs"}) {
             auto r = MakeDriver(type, Config(name));
             ASSERT_FALSE(r.ok());
             EXPECT_EQ(r.status().code(), DataplaneErrorCode::kUnavailable);
             EXPECT_EQ(r.status().message(),
-                      "dataplane driver '" + name + "' is not available yet");
+                      "dataplane driver '" + name + "' needs the daemon's event loop");
         }
     }
     auto alias = MakeDriver(VpnType::kIpVpn, Config("mpls_ovs_dataplane.MPLSOVSDataplaneDriver"));
-    EXPECT_EQ(alias.status().message(), "dataplane driver 'ovs' is not available yet");
+    EXPECT_EQ(alias.status().message(), "dataplane driver 'ovs' needs the daemon's event loop");
 }
 
 TEST(DriverFactory, UnknownDriver) {

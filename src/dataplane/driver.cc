@@ -159,6 +159,7 @@ json ToJson(VpnType type, const RemoteEndpoint& e) {
     j[type == VpnType::kIpVpn ? "label" : "vni"] = e.label;
     j["encaps"] = e.encaps.Names();
     j["lb_consistent_hash_order"] = e.lb_consistent_hash_order;
+    if (e.router_mac) j["router_mac"] = e.router_mac->ToString();
     j["nlri"] = e.nlri;
     return j;
 }

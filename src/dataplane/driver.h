@@ -273,6 +273,9 @@ struct RemoteEndpoint {
     // route without encapsulation community counts as kDefault).
     EncapsulationSet encaps;
     uint32_t lb_consistent_hash_order = 0;  // OVS select-group bucket id hint
+    // IP-VPN over VXLAN (E-VPN type 5, RFC 9136 §4.4.1): the remote PE's
+    // router's MAC extended community, the inner destination MAC to use.
+    std::optional<bgp::MacAddress> router_mac;
     std::string nlri;                  // the route's NLRI as text, for logs
 
     bool operator==(const RemoteEndpoint&) const = default;

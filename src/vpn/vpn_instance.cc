@@ -990,14 +990,20 @@ void VpnInstance::Recompute(const TrackedKey& k) {
                 } else {
                     r.prefix = k.prefix;
                 }
-                for (const auto& e : a.ext_communities)
+                for (const auto& e : a.ext_communities) {
                     if (e.type() == bgp::ecomm::kTransOpaque &&
                         e.subtype() == bgp::ecomm::kConsistentHashSortOrder) {
                         r.lb_consistent_hash_order = (uint32_t{e.bytes[4]} << 24) |
                                                      (uint32_t{e.bytes[5]} << 16) |
                                                      (uint32_t{e.bytes[6]} << 8) | e.bytes[7];
-                        break;
+                    } else if (e.type() == bgp::ecomm::kEvpn &&
+                               e.subtype() == bgp::ecomm::kRoutersMac &&
+                               k.kind == TrackedKey::Kind::kPrefix) {
+                        bgp::MacAddress mac;
+                        std::copy(e.bytes.begin() + 2, e.bytes.end(), mac.bytes.begin());
+                        r.router_mac = mac;
                     }
+                }
                 r.nlri = c->key.ToString();
                 want.push_back(std::move(r));
             }

@@ -19,6 +19,8 @@
 #             gr=0|1              gobgp: graceful restart (needed for it to send End-of-RIB)
 #             api_port=N          bagpipe: [API] on ADDR:N (REST + looking glass; default: none)
 #             dataplane=DRIVER    bagpipe: dataplane_driver of [DATAPLANE_DRIVER_IPVPN/EVPN]
+#             netns=NS            run the speaker (and its control commands) in network
+#                                 namespace NS (tests/e2e); ADDR is then an address in NS
 #   peer_stop HANDLE, peer_stop_all  SIGTERM by PID (SIGKILL after 5 s), then reap
 #   peer_kill HANDLE                SIGKILL by PID (a crash: no NOTIFICATION), then reap
 #   peer_restart HANDLE             stop then start again with the same config
@@ -145,10 +147,17 @@ wait_until() {
   done
 }
 
-_gobgp() { gobgp -u "$1" -p 50051 "${@:2}"; }
-_vtysh() { vtysh --vty_socket "$PEERS_DIR/$1" -d bgpd "${@:2}"; }
-_birdc() { birdc -s "$PEERS_DIR/$1/bird.ctl" "${@:2}"; }
-_bgpctl() { "$OPENBGPCTL" -s "$PEERS_DIR/$1/bgpd.sock" "${@:2}"; }
+# _in HANDLE CMD...: CMD in the handle's network namespace (netns=), if any
+_in() {
+  local ns
+  ns=$(_get "$1" netns)
+  shift
+  if [ -n "$ns" ]; then ip netns exec "$ns" "$@"; else "$@"; fi
+}
+_gobgp() { _in "$1" gobgp -u "$1" -p 50051 "${@:2}"; }
+_vtysh() { _in "$1" vtysh --vty_socket "$PEERS_DIR/$1" -d bgpd "${@:2}"; }
+_birdc() { _in "$1" birdc -s "$PEERS_DIR/$1/bird.ctl" "${@:2}"; }
+_bgpctl() { _in "$1" "$OPENBGPCTL" -s "$PEERS_DIR/$1/bgpd.sock" "${@:2}"; }
 _bird_proto() { echo "n_${1//./_}"; }
 
 # ------------------------------------------------------------------ start / stop
@@ -161,6 +170,9 @@ peer_start() {
   printf '%s\n' "$@" >"$dir/args"
   echo "$kind" >"$dir/kind"
   echo "$role" >"$dir/role"
+  _opt netns "" "$@" >"$dir/netns"
+  local nsx=()
+  [ -s "$dir/netns" ] && nsx=(ip netns exec "$(cat "$dir/netns")")
   local neighbors families hold passive port nport cluster
   neighbors=$(_opt neighbors "" "$@")
   families=$(_opt families vpnv4 "$@")
@@ -189,7 +201,7 @@ peer_start() {
         done
       done
       { _subst "$(_tpl gobgp.toml)" ADDR="$addr" PORT="$port"; echo "$frag"; } >"$dir/gobgpd.toml"
-      gobgpd -f "$dir/gobgpd.toml" --api-hosts "$addr:50051" --pprof-disable -l info \
+      "${nsx[@]}" gobgpd -f "$dir/gobgpd.toml" --api-hosts "$addr:50051" --pprof-disable -l info \
         >"$dir/gobgpd.log" 2>&1 &
       _register "$addr" $!
       wait_until 10 _gobgp "$addr" global || { echo "gobgpd $addr: API not up" >&2; return 1; }
@@ -213,7 +225,7 @@ peer_start() {
       done
       _subst "$(_tpl frr.conf)" NAME="frr-$role-${addr//./-}" ADDR="$addr" CLUSTER="$cluster" \
         NEIGHBORS="$frag" FAMILIES="$fams" >"$dir/bgpd.conf"
-      "$FRR_BGPD" -f "$dir/bgpd.conf" -l "$addr" -p "$port" -Z -n -S -P 0 \
+      "${nsx[@]}" "$FRR_BGPD" -f "$dir/bgpd.conf" -l "$addr" -p "$port" -Z -n -S -P 0 \
         --vty_socket "$dir" -i "$dir/bgpd.pid" --log stdout >"$dir/bgpd.log" 2>&1 &
       _register "$addr" $!
       wait_until 10 _vtysh "$addr" -c 'show bgp summary' || { echo "frr $addr: vty not up" >&2; return 1; }
@@ -232,7 +244,7 @@ peer_start() {
       _subst "$(_tpl bird.conf)" ADDR="$addr" HOLD="$hold" KEEPALIVE="$keepalive" \
         TEMPLATE_EXTRA="$extra" NEIGHBORS="$frag" DIR="$dir" >"$dir/bird.conf"
       [ "$port" = 179 ] || sed -i "s/^  local $addr as 64512;/  local $addr port $port as 64512;/" "$dir/bird.conf"
-      bird -f -c "$dir/bird.conf" -s "$dir/bird.ctl" -P "$dir/bird.pid" >"$dir/bird.log" 2>&1 &
+      "${nsx[@]}" bird -f -c "$dir/bird.conf" -s "$dir/bird.ctl" -P "$dir/bird.pid" >"$dir/bird.log" 2>&1 &
       _register "$addr" $!
       wait_until 10 _birdc "$addr" show status || { echo "bird $addr: control socket not up" >&2; return 1; }
       ;;
@@ -250,7 +262,7 @@ peer_start() {
       chmod 600 "$dir/bgpd.conf"
       # the engines chroot to the package's directory (absent until the service ran once)
       mkdir -p /run/openbgpd
-      "$OPENBGPD" -d -v -f "$dir/bgpd.conf" >"$dir/bgpd.log" 2>&1 &
+      "${nsx[@]}" "$OPENBGPD" -d -v -f "$dir/bgpd.conf" >"$dir/bgpd.log" 2>&1 &
       _register "$addr" $!
       wait_until 10 _bgpctl "$addr" show || { echo "openbgpd $addr: control socket not up" >&2; return 1; }
       ;;
@@ -268,7 +280,7 @@ peer_start() {
       _subst "$(_tpl exabgp.conf)" LIB="$PEERS_LIB" DIR="$dir" NEIGHBORS="$frag" >"$dir/exabgp.conf"
       : >"$dir/received.log"
       : >"$dir/commands"
-      env exabgp.daemon.user=root exabgp.api.cli=false exabgp.tcp.bind= exabgp.tcp.port="$nport" \
+      "${nsx[@]}" env exabgp.daemon.user=root exabgp.api.cli=false exabgp.tcp.bind= exabgp.tcp.port="$nport" \
         exabgp.daemon.daemonize=false exabgp.log.destination="$dir/exabgp.log" \
         exabgp.api.ack=false exabgp "$dir/exabgp.conf" >"$dir/exabgp.out" 2>&1 &
       _register "$addr" $!
@@ -308,7 +320,9 @@ peer_start() {
 _bagpipe_spawn() {
   local addr=$1 dir="$PEERS_DIR/$1"
   rm -f "$dir/state.json" "$dir/exit_code"
-  "$BAGPIPE_BIN" --config-file "$dir/bagpipe.ini" --log-file "$dir/bagpipe.log" --debug \
+  local nsx=()
+  [ -s "$dir/netns" ] && nsx=(ip netns exec "$(cat "$dir/netns")")
+  "${nsx[@]}" "$BAGPIPE_BIN" --config-file "$dir/bagpipe.ini" --log-file "$dir/bagpipe.log" --debug \
     --state-file "$dir/state.json" >>"$dir/bagpipe.out" 2>&1 &
   _register "$addr" $!
 }

@@ -629,11 +629,15 @@ TEST_F(VpnManagerTest, IpvpnOverVxlanAdvertisesType5WithRoutersMac) {
     EXPECT_NE(std::find(ext.begin(), ext.end(), bgp::ExtCommunity::Encapsulation(8)), ext.end());
     // A remote type 5 route is imported as the VRF's prefix.
     auto r = Remote(IpPrefixRoute(*bgp::RouteDistinguisher::Parse("127.0.1.3:1"), *bgp::Prefix::Parse("10.0.0.9/32"), 7000),
-                    {Rt(64512, 512), bgp::ExtCommunity::Encapsulation(8)}, "127.0.1.3");
+                    {Rt(64512, 512), bgp::ExtCommunity::Encapsulation(8),
+                     bgp::ExtCommunity::RoutersMac(Mac("02:00:00:00:00:03"))},
+                    "127.0.1.3");
     Feed({r});
     auto remotes = ipvpn->FindInstance("ipvpn-test")->RemoteEndpointsFor(*bgp::Prefix::Parse("10.0.0.9/32"));
     ASSERT_EQ(remotes.size(), 1u);
     EXPECT_EQ(remotes[0].label, 7000u);
+    // The remote router's MAC reaches the driver (the inner destination MAC).
+    EXPECT_EQ(remotes[0].router_mac, Mac("02:00:00:00:00:03"));
 }
 
 TEST(IdentifierAllocator, OriginalOrderAndLateReuse) {

@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "config/config_loader.h"
 #include "dataplane/dummy/dummy_driver.h"
+#include "dataplane/linux/ipvpn_linux_driver.h"
 
 namespace bagpipe::dataplane {
 
@@ -25,6 +26,15 @@ DataplaneResult<std::unique_ptr<DataplaneDriver>> MakeDriver(
     if (context.io == nullptr)
         return DataplaneStatus::Unavailable(
             fmt::format("dataplane driver '{}' needs the daemon's event loop", *name));
+    if (*name == "linux" && type == VpnType::kIpVpn) {
+        auto options = IpvpnLinuxOptions::FromConfig(config);
+        if (!options) return options.status();
+        std::string error;
+        auto kernel = MakeLinuxKernelAccess(*context.io, &error);
+        if (!kernel) return DataplaneStatus::Unavailable("netlink: " + error);
+        return std::make_unique<IpvpnLinuxDriver>(std::move(options).value(), std::move(kernel),
+                                                  context.io);
+    }
     return DataplaneStatus::Unavailable(
         fmt::format("dataplane driver '{}' is not available yet", *name));
 }

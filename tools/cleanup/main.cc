@@ -2,12 +2,16 @@
 // drivers it configures ([DATAPLANE_DRIVER_IPVPN], [DATAPLANE_DRIVER_EVPN])
 // and calls ResetState() on each, removing whatever a previous bagpipe-bgp
 // run left in the dataplane (the original's reset_state()). Run it while the
-// daemon is stopped.
+// daemon is stopped. The drivers are built with `reconcile = False` (a
+// daemon's start keeps and adopts its state; the clean-up wipes it), and
+// their asynchronous work runs to completion before the tool exits.
 //
 // Exit status: 0 when both drivers were reset; 1 when the configuration does
 // not load, a driver cannot be built or its reset fails (the other driver is
 // still reset); 2 on a usage error.
 #include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -22,9 +26,11 @@ constexpr const char* kProgram = "bagpipe-bgp-cleanup";
 
 // Builds and resets one driver; false on any error (printed on stderr).
 bool ResetDriver(bagpipe::dataplane::VpnType type,
-                 const bagpipe::config::DataplaneDriverConfig& config) {
+                 bagpipe::config::DataplaneDriverConfig config) {
     const std::string type_name(bagpipe::dataplane::VpnTypeName(type));
-    auto driver = bagpipe::dataplane::MakeDriver(type, config);
+    config.options["reconcile"] = "False";
+    boost::asio::io_context io;
+    auto driver = bagpipe::dataplane::MakeDriver(type, config, {.io = &io});
     if (!driver.ok()) {
         std::fprintf(stderr, "%s: %s dataplane driver '%s': %s\n", kProgram, type_name.c_str(),
                      config.configured_driver.c_str(), driver.status().message().c_str());
@@ -32,6 +38,7 @@ bool ResetDriver(bagpipe::dataplane::VpnType type,
     }
     const std::string name(driver.value()->name());
     const bagpipe::dataplane::DataplaneStatus status = driver.value()->ResetState();
+    io.run_for(std::chrono::seconds(10));  // asynchronous removals, if any
     if (!status.ok()) {
         std::fprintf(stderr, "%s: %s dataplane driver '%s': reset_state failed (%s): %s\n",
                      kProgram, type_name.c_str(), name.c_str(),

@@ -733,7 +733,6 @@ DataplaneStatus EvpnLinuxInstance::SetupRemoteEndpoint(const RemoteEndpoint& e) 
     RemoteKey k{e.mac, e.remote_pe, e.label};
     st->remotes[k] = e.ip;
     st->programmed[e.mac] = k;
-    std::optional<bgp::IpAddress> old_ip;
     if (!e.ip.empty()) st->neighbours[e.ip] = e.mac;
     core_->Queue(Step{{st->bridge, st->vxlan}, [st, k](const Links& links) {
                           std::vector<nl::Request> b;

@@ -385,7 +385,8 @@ void detail::EvpnLinuxCore::Sweep(std::shared_ptr<EvpnInstanceState> st) {
                    }
                    for (const nl::NeighbourInfo& n : *neigh) {
                        const nl::Neighbour& e = n.entry;
-                       if (e.ifindex != br || !(e.state & nl::kNudPermanent) || e.dst.empty())
+                       if (e.family == nl::kFamilyBridge || e.ifindex != br ||
+                           !(e.state & nl::kNudPermanent) || e.dst.empty())
                            continue;
                        auto it = st->neighbours.find(e.dst);
                        if (it == st->neighbours.end() || !e.lladdr || it->second != *e.lladdr)

@@ -587,5 +587,117 @@ TEST(EvpnLinuxKernel, InstanceInPrivateNamespace) {
     for (const auto& n : *left) EXPECT_NE(n.entry.dst, Ip("10.0.0.2"));
 }
 
+// A restart: the first driver goes away without Cleanup (crash, upgrade);
+// the second one, in reconcile mode, adopts the devices (same ifindex: no
+// interruption) and, after the grace period, removes only what was not
+// programmed again.
+TEST(EvpnLinuxKernel, RestartReconciles) {
+    std::string why;
+    auto ns = test::PrivateNetns::Create(&why);
+    if (!ns) GTEST_SKIP() << "no private network namespace: " << why;
+    nl::NetlinkSocket& check = ns->check();
+    for (const auto& r : check.Transact(std::vector<nl::Request>{
+             {nl::NewVethLink("tap1", "vm1"), "veth"},
+             {nl::SetLinkUp(nl::LinkRef::ByName("tap1"), true), "tap1 up"}}))
+        ASSERT_TRUE(r.ok()) << r.ToString();
+    boost::asio::io_context io;
+    auto sink = std::make_shared<nl::AsyncNetlink>(io, ns->TakeSocket());
+    auto make = [&](bool reconcile) {
+        EvpnLinuxTransport t;
+        t.io = &io;
+        t.sink = sink;
+        t.transact = [&check](std::vector<nl::Request> b) { return check.Transact(std::move(b)); };
+        EvpnLinuxOptions o = Options();
+        o.reconcile = reconcile;
+        o.reconcile_grace = std::chrono::hours(1);
+        return std::make_unique<EvpnLinuxDriver>(o, std::move(t));
+    };
+    auto run = [&](EvpnLinuxDriver& d) {
+        io.restart();
+        for (int i = 0; i < 10000 && d.pending_steps() > 0; ++i)
+            io.run_one_for(std::chrono::seconds(5));
+    };
+    const auto m2 = Mac("02:00:00:00:00:02"), m3 = Mac("02:00:00:00:00:03");
+    int32_t vx_before = 0;
+    {
+        auto d1 = make(true);
+        ASSERT_TRUE(d1->ResetState().ok());
+        ASSERT_TRUE(d1->Initialize().ok());
+        auto inst = d1->CreateInstance(Evi("rs", 100));
+        ASSERT_TRUE(inst.ok());
+        auto& i1 = *inst.value();
+        EXPECT_TRUE(i1.VifPlugged(Mac("02:00:00:00:00:01"), {}, test::Port("tap1"), 0,
+                                  Direction::kBoth)
+                        .ok());
+        EXPECT_TRUE(i1.AddBumEndpoint(test::Bum("192.0.2.2", 100)).ok());
+        EXPECT_TRUE(i1.AddBumEndpoint(test::Bum("192.0.2.3", 100)).ok());
+        EXPECT_TRUE(
+            i1.SetupRemoteEndpoint(test::MacRoute("02:00:00:00:00:02", "192.0.2.2", 100, "10.0.0.2"))
+                .ok());
+        EXPECT_TRUE(
+            i1.SetupRemoteEndpoint(test::MacRoute("02:00:00:00:00:03", "192.0.2.3", 100, "10.0.0.3"))
+                .ok());
+        run(*d1);
+        EXPECT_TRUE(d1->errors().empty());
+        vx_before = nl::ResolveIndex(check, "vxlan--rs").value_or(-1);
+        // No Cleanup: the process "dies" with its state in the kernel (the
+        // destructors program nothing).
+    }
+    auto d2 = make(true);
+    ASSERT_TRUE(d2->ResetState().ok());
+    ASSERT_TRUE(d2->Initialize().ok());
+    EXPECT_TRUE(d2->reconcile_pending());
+    auto inst = d2->CreateInstance(Evi("rs", 100));
+    ASSERT_TRUE(inst.ok());
+    auto& i2 = *inst.value();
+    // Only part of the state comes back: the VM, one flood PE, one MAC.
+    EXPECT_TRUE(i2.VifPlugged(Mac("02:00:00:00:00:01"), {}, test::Port("tap1"), 0,
+                              Direction::kBoth)
+                    .ok());
+    EXPECT_TRUE(i2.AddBumEndpoint(test::Bum("192.0.2.2", 100)).ok());
+    EXPECT_TRUE(
+        i2.SetupRemoteEndpoint(test::MacRoute("02:00:00:00:00:02", "192.0.2.2", 100, "10.0.0.2"))
+            .ok());
+    run(*d2);
+    auto vx = nl::ResolveIndex(check, "vxlan--rs");
+    auto br = nl::ResolveIndex(check, "evpn---rs");
+    ASSERT_TRUE(vx && br);
+    EXPECT_EQ(*vx, vx_before);  // adopted, not re-created
+    auto fdb_count = [&](const bgp::MacAddress& mac, const bgp::IpAddress& dst) {
+        auto all = nl::ListNeighbours(check, nl::kFamilyBridge, *vx).value_or(
+            std::vector<nl::NeighbourInfo>{});
+        return std::count_if(all.begin(), all.end(), [&](const nl::NeighbourInfo& n) {
+            return n.entry.lladdr == mac && n.entry.dst == dst && (n.entry.flags & nl::kNtfSelf);
+        });
+    };
+    // Before the sweep the stale entries still forward.
+    EXPECT_EQ(fdb_count(m3, Ip("192.0.2.3")), 1);
+    EXPECT_EQ(fdb_count(Mac("00:00:00:00:00:00"), Ip("192.0.2.3")), 1);
+    d2->FinishReconcile();
+    run(*d2);
+    EXPECT_TRUE(d2->errors().empty()) << d2->errors().front();
+    EXPECT_EQ(fdb_count(m2, Ip("192.0.2.2")), 1);
+    EXPECT_EQ(fdb_count(Mac("00:00:00:00:00:00"), Ip("192.0.2.2")), 1);
+    EXPECT_EQ(fdb_count(m3, Ip("192.0.2.3")), 0);
+    EXPECT_EQ(fdb_count(Mac("00:00:00:00:00:00"), Ip("192.0.2.3")), 0);
+    auto all = nl::ListNeighbours(check, nl::kFamilyBridge, 0).value_or(
+        std::vector<nl::NeighbourInfo>{});
+    EXPECT_EQ(std::count_if(all.begin(), all.end(),
+                            [&](const nl::NeighbourInfo& n) {
+                                return n.entry.lladdr == m3 && n.master == *br;
+                            }),
+              0);
+    auto neigh = nl::ListNeighbours(check, AF_INET, 0).value_or(std::vector<nl::NeighbourInfo>{});
+    auto has_ip = [&](std::string_view ip) {
+        return std::count_if(neigh.begin(), neigh.end(), [&](const nl::NeighbourInfo& n) {
+            return n.entry.family == AF_INET && n.entry.dst == Ip(ip) && n.entry.ifindex == *br;
+        });
+    };
+    EXPECT_EQ(has_ip("10.0.0.2"), 1);
+    EXPECT_EQ(has_ip("10.0.0.3"), 0);
+    EXPECT_TRUE(i2.Cleanup().ok());
+    run(*d2);
+}
+
 }  // namespace
 }  // namespace bagpipe::dataplane

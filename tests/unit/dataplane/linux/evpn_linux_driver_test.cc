@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../dataplane_test_util.h"
+#include "config/config.h"
 #include "netns_util.h"
 
 namespace bagpipe::dataplane {
@@ -401,6 +402,70 @@ TEST(EvpnLinuxDriver, ExistingLinuxBridgeIsNotOurs) {
     EXPECT_EQ(std::count(seq.begin(), seq.end(), "neigh del 10.0.0.2 dev brq-net"), 1);
     EXPECT_EQ(std::count(seq.begin(), seq.end(), "link del brq-net"), 0);
     EXPECT_TRUE(f.kernel->links.count("brq-net"));
+}
+
+TEST(EvpnLinuxDriver, GatewayPortAndMissingPort) {
+    Fixture f;
+    f.kernel->AddLink("evpn1-ipvpn2", {.kind = "veth"});
+    auto inst = f.Create(Evi("x", 100));
+    f.kernel->Take();
+    EXPECT_TRUE(inst->SetGatewayPort("evpn1-ipvpn2", Ip("10.0.0.254")).ok());
+    f.Run();
+    EXPECT_EQ(f.kernel->Take(), (std::vector<std::string>{"link set evpn1-ipvpn2 master evpn---x"}));
+    EXPECT_EQ(inst->ToJson()["gateway_port"], "evpn1-ipvpn2");
+    EXPECT_TRUE(inst->GatewayPortDown("other").ok());  // not ours: nothing
+    EXPECT_TRUE(inst->GatewayPortDown("evpn1-ipvpn2").ok());
+    f.Run();
+    EXPECT_EQ(f.kernel->Take(), (std::vector<std::string>{"link set evpn1-ipvpn2 nomaster"}));
+    EXPECT_EQ(f.kernel->links.at("evpn1-ipvpn2").master, 0);
+    // A port that does not exist: the call succeeds, the error is logged.
+    EXPECT_TRUE(inst->VifPlugged(Mac("02:00:00:00:00:01"), {}, test::Port("tap9"), 0,
+                                 Direction::kBoth)
+                    .ok());
+    f.Run();
+    ASSERT_EQ(f.driver->errors().size(), 1u);
+    EXPECT_NE(f.driver->errors()[0].find("vif_plugged: link tap9"), std::string::npos);
+    // Other VPN type's calls and other directions are refused.
+    EXPECT_EQ(inst->AddTrafficClassifier({}, 2).code(), DataplaneErrorCode::kNotSupported);
+    EXPECT_EQ(inst->UpdateFallback(std::nullopt).code(), DataplaneErrorCode::kNotSupported);
+    EXPECT_EQ(inst->VifPlugged(Mac("02:00:00:00:00:01"), {}, test::Port("tap1"), 0,
+                               Direction::kToPort)
+                  .code(),
+              DataplaneErrorCode::kInvalidArgument);
+    EXPECT_EQ(inst->SetupRemoteEndpoint(test::MacRoute("02:00:00:00:00:02", "192.0.2.2", 100, {},
+                                                       {Encapsulation::kMpls}))
+                  .code(),
+              DataplaneErrorCode::kInvalidArgument);
+}
+
+TEST(EvpnLinuxDriver, Options) {
+    config::DataplaneDriverConfig c;
+    c.driver = c.configured_driver = "linux";
+    c.local_address = Ip("192.0.2.1");
+    c.options = {{"vxlan_dst_port", "4790"}, {"reconcile", "False"}, {"reconcile_grace", "5"}};
+    auto o = EvpnLinuxOptions::FromConfig(c);
+    ASSERT_TRUE(o.ok()) << o.status().message();
+    EXPECT_EQ(o->vxlan_dst_port, 4790);
+    EXPECT_FALSE(o->reconcile);
+    EXPECT_EQ(o->reconcile_grace, std::chrono::seconds(5));
+    c.options = {{"reconcile", "maybe"}};
+    EXPECT_NE(EvpnLinuxOptions::FromConfig(c).status().message().find("reconcile"),
+              std::string::npos);
+    c.options = {};
+    c.local_address = {};
+    EXPECT_EQ(EvpnLinuxOptions::FromConfig(c).status().code(),
+              DataplaneErrorCode::kInvalidArgument);
+    // The instance uses the configured port.
+    EvpnLinuxOptions opts = Options();
+    opts.vxlan_dst_port = 4790;
+    Fixture f(opts);
+    auto inst = f.Create(Evi("p", 5));
+    auto seq = f.kernel->Take();
+    EXPECT_NE(std::find(seq.begin(), seq.end(),
+                        "link add vxlan--p type vxlan id 5 local 192.0.2.1 dstport 4790 "
+                        "nolearning"),
+              seq.end());
+    EXPECT_EQ(f.kernel->links.at("vxlan--p").port, 4790);
 }
 
 TEST(EvpnLinuxDriver, AsyncErrorsAreLoggedNotReturned) {

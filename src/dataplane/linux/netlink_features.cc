@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -12,12 +14,14 @@
 namespace bagpipe::dataplane::netlink {
 namespace {
 
-// Creates `create` (a link named `name`), deletes it again; true if created.
+// Creates `create` (a link named `name`), deletes it again. The link type
+// exists unless the kernel answers EOPNOTSUPP ("Unknown device type"): any
+// other refusal (EEXIST for a VNI already in use, EPERM) still proves it.
 bool TryLink(NetlinkSocket& socket, const std::string& name, Message create) {
     Result r = socket.Transact(Request{std::move(create), "probe link add " + name});
     if (!r.ok()) {
         spdlog::debug("kernel probe: {}", r.ToString());
-        return false;
+        return r.error != EOPNOTSUPP;
     }
     Result d = socket.Transact(Request{DeleteLink(LinkRef::ByName(name)), "probe link del " + name});
     if (!d.ok()) spdlog::warn("kernel probe: could not delete {}: {}", name, d.ToString());

@@ -152,11 +152,15 @@ struct EvpnInstanceState {
 // links it needs resolved (absent ones missing from the map), so that it sees
 // the then current wanted state; `after` sees the results.
 using Links = std::map<std::string, nl::LinkInfo>;
+// `mergeable` steps (route and flood entries: they only use links that
+// exist) with the same `needs` that follow each other run as one batch.
 struct Step {
     std::vector<std::string> needs;
     std::function<std::vector<nl::Request>(const Links&)> build;
     std::function<void(const std::vector<nl::Result>&)> after;
+    bool mergeable = false;
 };
+constexpr size_t kMaxMergedSteps = 1024;
 
 struct EvpnLinuxCore : std::enable_shared_from_this<EvpnLinuxCore> {
     EvpnLinuxOptions options;
@@ -189,25 +193,35 @@ struct EvpnLinuxCore : std::enable_shared_from_this<EvpnLinuxCore> {
     void Pump() {
         if (busy || steps.empty() || !transport.sink) return;
         busy = true;
+        // How many steps run in this batch (see Step::mergeable).
+        size_t count = 1;
+        if (steps.front().mergeable)
+            while (count < steps.size() && count < kMaxMergedSteps &&
+                   steps[count].mergeable && steps[count].needs == steps.front().needs)
+                ++count;
         std::vector<nl::Request> lookups;
         for (const std::string& n : steps.front().needs)
             lookups.push_back({nl::GetLink(n), "link get " + n});
         std::weak_ptr<EvpnLinuxCore> weak = weak_from_this();
-        transport.sink->Submit(std::move(lookups), [weak](std::vector<nl::Result> results) {
+        transport.sink->Submit(std::move(lookups), [weak, count](std::vector<nl::Result> results) {
             auto self = weak.lock();
-            if (!self || self->steps.empty()) return;
+            if (!self || self->steps.size() < count) return;
             Links links;
             for (const nl::Result& r : results)
                 if (r.ok() && !r.replies.empty())
                     if (auto l = nl::ParseLink(r.replies.front())) links[l->name] = *l;
-            Step& step = self->steps.front();
-            std::vector<nl::Request> batch = step.build(links);
+            std::vector<nl::Request> batch;
+            for (size_t i = 0; i < count; ++i) {
+                std::vector<nl::Request> part = self->steps[i].build(links);
+                std::move(part.begin(), part.end(), std::back_inserter(batch));
+            }
             self->transport.sink->Submit(std::move(batch),
-                                         [weak](std::vector<nl::Result> done) {
+                                         [weak, count](std::vector<nl::Result> done) {
                 auto core = weak.lock();
-                if (!core || core->steps.empty()) return;
+                if (!core || core->steps.size() < count) return;
+                // Only single steps have an `after` (mergeable ones have none).
                 Step s = std::move(core->steps.front());
-                core->steps.pop_front();
+                for (size_t i = 0; i < count; ++i) core->steps.pop_front();
                 for (const nl::Result& r : done)
                     if (!r.ok()) core->Error("", r.ToString());
                 if (s.after) s.after(done);
@@ -747,7 +761,7 @@ DataplaneStatus EvpnLinuxInstance::SetupRemoteEndpoint(const RemoteEndpoint& e) 
                                                r == st->remotes.end() ? bgp::IpAddress{}
                                                                       : r->second);
                       },
-                      {}});
+                      {}, /*mergeable=*/true});
     return DataplaneStatus::Ok();
 }
 
@@ -807,7 +821,7 @@ DataplaneStatus EvpnLinuxInstance::RemoveRemoteEndpoint(const RemoteEndpoint& e)
                                                    VniSuffix(k.vni, dvni))});
                           return b;
                       },
-                      {}});
+                      {}, /*mergeable=*/true});
     return DataplaneStatus::Ok();
 }
 
@@ -817,7 +831,7 @@ DataplaneStatus EvpnLinuxInstance::AddBumEndpoint(const BumEndpoint& e) {
     auto st = state_;
     if (!st->flood.insert({e.remote_pe, e.vni}).second) return DataplaneStatus::Ok();
     auto key = std::make_pair(e.remote_pe, e.vni);
-    core_->Queue(Step{{st->vxlan}, [st, key](const Links& links) {
+    core_->Queue(Step{{st->bridge, st->vxlan}, [st, key](const Links& links) {
                           std::vector<nl::Request> b;
                           auto vx = Index(links, st->vxlan);
                           if (!vx || !st->flood.count(key)) return b;
@@ -830,7 +844,7 @@ DataplaneStatus EvpnLinuxInstance::AddBumEndpoint(const BumEndpoint& e) {
                                            VniSuffix(key.second, dvni))});
                           return b;
                       },
-                      {}});
+                      {}, /*mergeable=*/true});
     return DataplaneStatus::Ok();
 }
 
@@ -839,7 +853,7 @@ DataplaneStatus EvpnLinuxInstance::RemoveBumEndpoint(const BumEndpoint& e) {
     auto st = state_;
     auto key = std::make_pair(e.remote_pe, e.vni);
     if (!st->flood.erase(key)) return DataplaneStatus::Ok();
-    core_->Queue(Step{{st->vxlan}, [st, key](const Links& links) {
+    core_->Queue(Step{{st->bridge, st->vxlan}, [st, key](const Links& links) {
                           std::vector<nl::Request> b;
                           auto vx = Index(links, st->vxlan);
                           if (!vx || st->flood.count(key)) return b;
@@ -851,7 +865,7 @@ DataplaneStatus EvpnLinuxInstance::RemoveBumEndpoint(const BumEndpoint& e) {
                                                    VniSuffix(key.second, dvni))});
                           return b;
                       },
-                      {}});
+                      {}, /*mergeable=*/true});
     return DataplaneStatus::Ok();
 }
 

@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "config/config_loader.h"
 #include "dataplane/dummy/dummy_driver.h"
+#include "dataplane/linux/evpn_linux_driver.h"
 #include "dataplane/linux/ipvpn_linux_driver.h"
 
 namespace bagpipe::dataplane {
@@ -22,6 +23,16 @@ DataplaneResult<std::unique_ptr<DataplaneDriver>> MakeDriver(
         auto options = DummyDriverOptions::FromConfig(type, config);
         if (!options) return options.status();
         return std::make_unique<DummyDataplaneDriver>(std::move(options).value());
+    }
+    if (type == VpnType::kEvpn && *name == "linux") {
+        // Without the event loop (bagpipe-bgp-cleanup) the driver can only
+        // ResetState; CreateInstance then fails.
+        auto options = EvpnLinuxOptions::FromConfig(config);
+        if (!options) return options.status();
+        auto transport = EvpnLinuxTransport::Open(context.io);
+        if (!transport) return transport.status();
+        return std::make_unique<EvpnLinuxDriver>(std::move(options).value(),
+                                                 std::move(transport).value());
     }
     if (context.io == nullptr)
         return DataplaneStatus::Unavailable(

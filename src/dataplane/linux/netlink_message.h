@@ -196,7 +196,8 @@ std::optional<Rule> ParseRule(std::span<const uint8_t> message);
 
 inline constexpr uint8_t kFamilyBridge = 7;   // AF_BRIDGE: FDB entries
 inline constexpr uint16_t kNudPermanent = 0x80;
-inline constexpr uint16_t kNudNoArp = 0x40;   // `static` FDB entries
+inline constexpr uint16_t kNudNoArp = 0x40;   // with kNudReachable: `static` FDB entries
+inline constexpr uint16_t kNudReachable = 0x02;
 inline constexpr uint8_t kNtfSelf = 0x02;
 inline constexpr uint8_t kNtfMaster = 0x04;
 

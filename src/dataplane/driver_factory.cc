@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "config/config_loader.h"
 #include "dataplane/dummy/dummy_driver.h"
+#include "dataplane/ovs/ovs_driver.h"
 
 namespace bagpipe::dataplane {
 
@@ -25,6 +26,11 @@ DataplaneResult<std::unique_ptr<DataplaneDriver>> MakeDriver(
     if (context.io == nullptr)
         return DataplaneStatus::Unavailable(
             fmt::format("dataplane driver '{}' needs the daemon's event loop", *name));
+    if (*name == "ovs" && type == VpnType::kIpVpn) {
+        auto options = ovs::OvsDriverOptions::FromConfig(config);
+        if (!options) return options.status();
+        return std::make_unique<ovs::OvsDataplaneDriver>(*context.io, std::move(options).value());
+    }
     return DataplaneStatus::Unavailable(
         fmt::format("dataplane driver '{}' is not available yet", *name));
 }

@@ -8,7 +8,9 @@
 // not load, a driver cannot be built or its reset fails (the other driver is
 // still reset); 2 on a usage error.
 #include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "config/config.h"
@@ -24,7 +26,10 @@ constexpr const char* kProgram = "bagpipe-bgp-cleanup";
 bool ResetDriver(bagpipe::dataplane::VpnType type,
                  const bagpipe::config::DataplaneDriverConfig& config) {
     const std::string type_name(bagpipe::dataplane::VpnTypeName(type));
-    auto driver = bagpipe::dataplane::MakeDriver(type, config);
+    // The real drivers (ovs) program asynchronously: run their commands to
+    // completion before the driver goes.
+    boost::asio::io_context io;
+    auto driver = bagpipe::dataplane::MakeDriver(type, config, {.io = &io});
     if (!driver.ok()) {
         std::fprintf(stderr, "%s: %s dataplane driver '%s': %s\n", kProgram, type_name.c_str(),
                      config.configured_driver.c_str(), driver.status().message().c_str());
@@ -32,6 +37,16 @@ bool ResetDriver(bagpipe::dataplane::VpnType type,
     }
     const std::string name(driver.value()->name());
     const bagpipe::dataplane::DataplaneStatus status = driver.value()->ResetState();
+    io.run();
+    // Failures found by that asynchronous work (ovs driver: `errors`).
+    if (status.ok()) {
+        const nlohmann::json state = driver.value()->ToJson();
+        if (state.contains("errors") && state["errors"].is_array() && !state["errors"].empty()) {
+            std::fprintf(stderr, "%s: %s dataplane driver '%s': reset_state failed: %s\n",
+                         kProgram, type_name.c_str(), name.c_str(), state["errors"].dump().c_str());
+            return false;
+        }
+    }
     if (!status.ok()) {
         std::fprintf(stderr, "%s: %s dataplane driver '%s': reset_state failed (%s): %s\n",
                      kProgram, type_name.c_str(), name.c_str(),

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
@@ -54,6 +56,18 @@ TEST(DriverFactory, RealDriversNeedTheEventLoop) {
     }
     auto alias = MakeDriver(VpnType::kIpVpn, Config("mpls_ovs_dataplane.MPLSOVSDataplaneDriver"));
     EXPECT_EQ(alias.status().message(), "dataplane driver 'ovs' needs the daemon's event loop");
+}
+
+TEST(DriverFactory, OvsForIpVpnOnly) {
+    boost::asio::io_context io;
+    auto ipvpn = MakeDriver(VpnType::kIpVpn, Config("ovs"), {.io = &io});
+    ASSERT_TRUE(ipvpn.ok()) << ipvpn.status().message();
+    EXPECT_EQ(ipvpn.value()->name(), "ovs");
+    EXPECT_EQ(ipvpn.value()->type(), VpnType::kIpVpn);
+    auto evpn = MakeDriver(VpnType::kEvpn, Config("ovs"), {.io = &io});
+    ASSERT_FALSE(evpn.ok());
+    EXPECT_EQ(evpn.status().code(), DataplaneErrorCode::kUnavailable);
+    EXPECT_EQ(evpn.status().message(), "dataplane driver 'ovs' is not available yet");
 }
 
 TEST(DriverFactory, UnknownDriver) {

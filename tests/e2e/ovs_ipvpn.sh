@@ -20,7 +20,9 @@
 # ethertype 0x8847) on the underlay wire (tcpdump in h2); the instance
 # cookie on the flows; detach -> route withdrawn, no traffic, port removed
 # from br-int; no driver errors; (bare) the remote PE's MAC learnt from the
-# kernel neighbour table; bagpipe-bgp-cleanup wipes every flow and group. Everything lives in namespaces $P-* (P = bovs<pid>), removed on
+# kernel neighbour table; bagpipe-bgp-cleanup wipes every flow and group;
+# (GRE) a restart of h1's daemon with reconcile = True keeps the flows, the
+# replay takes them over, the sweep removes the stale ones. Everything lives in namespaces $P-* (P = bovs<pid>), removed on
 # exit; every process is killed by PID.
 set -u -o pipefail
 
@@ -255,6 +257,7 @@ phase() { local mode=$1 uplink n tdfilter label
   else
     fail "$label: no route flow with cookie 0x1 on h1"
   fi
+  [ "$mode" = gre ] && reconcile_restart
   attach detach 2 2 || fail "$label: detach vm2: $(cat "$RUN/cli.out")"
   if wait_json h1 $API_PORT /looking-glass/vpns/instances/vpn1/dataplane \
        "not any(r['prefix'].startswith('10.1.2.10') for r in j['remote_endpoints'])" 100; then
@@ -291,7 +294,7 @@ phase() { local mode=$1 uplink n tdfilter label
   ofctl h1 dump-flows br-int --no-stats >"$RUN/before.txt"
   if ip netns exec "$P-h1" env OVS_RUNDIR="$(ovs_dir h1)" "$CLEANUP" --config-file "$RUN/h1.conf" \
        --no-warnings >"$RUN/cleanup.out" 2>&1 &&
-     grep -q "cookie=0x1" "$RUN/before.txt" &&
+     grep -q -- "0x1->reg0" "$RUN/before.txt" &&
      [ "$(ofctl h1 dump-flows br-int --no-stats | grep -vc 'OFPST_FLOW')" = 1 ] &&
      ofctl h1 dump-flows br-int --no-stats | grep -q "priority=0 actions=NORMAL" &&
      [ "$(ofctl h1 dump-groups br-int | grep -c group_id)" = 0 ]; then
@@ -303,6 +306,46 @@ phase() { local mode=$1 uplink n tdfilter label
     ip -n "$P-h$n" addr flush dev $uplink 2>/dev/null
     ip -n "$P-h$n" neigh flush all 2>/dev/null   # the next phase resolves afresh
   done
+}
+
+# Restart of h1's daemon with `reconcile = True` (GRE phase): the flows of the
+# killed run stay (no wipe at ResetState), the replayed attach replaces them
+# with cookies of the new run's tag, and the sweep removes the rest after
+# reconcile_grace_period.
+route_cookie() { ofctl h1 dump-flows br-int table=2 | grep "nw_dst=10.1.2.10 " |
+                 grep -o 'cookie=0x[0-9a-f]*' | head -1; }
+reconcile_restart() { local label="reconcile" before after n
+  before=$(route_cookie)
+  kill -9 "${PID[h1]}"; wait "${PID[h1]}" 2>/dev/null
+  printf 'reconcile = True\nreconcile_grace_period = 3\n' >> "$RUN/h1.conf"
+  ip netns exec "$P-h1" env OVS_RUNDIR="$(ovs_dir h1)" "$DAEMON" --config-file "$RUN/h1.conf" \
+    --log-file "$RUN/h1-reconcile.log" >/dev/null 2>&1 &
+  PID[h1]=$!
+  if ! wait_json h1 $API_PORT /looking-glass/bgp/peers/$NET.101/protocol/state "j == 'Established'" 150; then
+    fail "$label: h1 restarted but not Established"; return
+  fi
+  if [ "$before" = cookie=0x1 ] && [ "$(route_cookie)" = cookie=0x1 ]; then
+    ok "$label: the killed run's flows survive the restart ($before)"
+  else
+    fail "$label: flows not kept across the restart (before '$before', now '$(route_cookie)')"
+  fi
+  attach attach 1 1 || fail "$label: re-attach vm1: $(cat "$RUN/cli.out")"
+  for _ in $(seq 1 50); do after=$(route_cookie); [ -n "$after" ] && [ "$after" != "$before" ] && break; sleep 0.1; done
+  if [ -n "$after" ] && [ "$after" != "$before" ] && ping_eventually && ping_ok; then
+    ok "$label: the replayed state replaces them ($after) and vm1 pings vm2"
+  else
+    fail "$label: after the replay: route cookie '$after', ping $(tail -1 "$RUN/ping.out")"
+  fi
+  sleep 3.5
+  local stale groups
+  stale=$(ofctl h1 dump-flows br-int | grep -c "cookie=0x1,")
+  groups=$(ofctl h1 dump-groups br-int | grep -c group_id)
+  if [ "$stale" = 0 ] && [ "$groups" = 1 ] && ping_ok &&
+     wait_json h1 $API_PORT /looking-glass/vpns/dataplane/drivers/ipvpn "j['reconcile']['sweep'].startswith('done: 1 ')" 30; then
+    ok "$label: the sweep removed the old run's flows and group; traffic goes on"
+  else
+    fail "$label: after the sweep: $stale stale flow(s), $groups group(s)"
+  fi
 }
 
 t0=$(date +%s)

@@ -24,11 +24,14 @@ constexpr const char* kProgram = "bagpipe-bgp-cleanup";
 
 // Builds and resets one driver; false on any error (printed on stderr).
 bool ResetDriver(bagpipe::dataplane::VpnType type,
-                 const bagpipe::config::DataplaneDriverConfig& config) {
+                 bagpipe::config::DataplaneDriverConfig config) {
     const std::string type_name(bagpipe::dataplane::VpnTypeName(type));
     // The real drivers (ovs) program asynchronously: run their commands to
     // completion before the driver goes.
     boost::asio::io_context io;
+    // A cleanup wipes now: the ovs driver's `reconcile` (keep the flows for
+    // a restarting daemon) does not apply.
+    if (config.driver == "ovs") config.options["reconcile"] = "False";
     auto driver = bagpipe::dataplane::MakeDriver(type, config, {.io = &io});
     if (!driver.ok()) {
         std::fprintf(stderr, "%s: %s dataplane driver '%s': %s\n", kProgram, type_name.c_str(),

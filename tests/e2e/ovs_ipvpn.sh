@@ -156,6 +156,8 @@ ovsdb_connection = unix:$(ovs_dir h$n)/db.sock
 EOF
     if [ "$mode" = bare ]; then
       printf 'mpls_over_gre = False\nmpls_interface = eth0\n' >> "$RUN/h$n.conf"
+    elif [ "$mode" = vxlan ]; then
+      printf 'mpls_over_gre = True\nvxlan_encap = True\n' >> "$RUN/h$n.conf"
     else
       printf 'mpls_over_gre = True\n' >> "$RUN/h$n.conf"
     fi
@@ -204,13 +206,16 @@ done
 
 # One phase: MODE gre|bare.
 phase() { local mode=$1 uplink n tdfilter label
-  if [ "$mode" = gre ]; then uplink=br-phy; label="MPLS over GRE"; tdfilter="proto gre"
-  else uplink=br-int; label="MPLS over Ethernet"; tdfilter="mpls"; fi
+  case $mode in
+    gre) uplink=br-phy; label="MPLS over GRE"; tdfilter="proto gre" ;;
+    vxlan) uplink=br-phy; label="VXLAN"; tdfilter="udp port 4789" ;;
+    *) uplink=br-int; label="MPLS over Ethernet"; tdfilter="mpls" ;;
+  esac
   for n in 1 2; do
     vsctl h$n -- --if-exists del-br br-phy -- --if-exists del-br br-int || return 1
     vsctl h$n add-br br-int -- set bridge br-int datapath_type=netdev \
       other_config:hwaddr=02:00:00:aa:0$n:01 || return 1
-    if [ "$mode" = gre ]; then
+    if [ "$uplink" = br-phy ]; then
       vsctl h$n add-br br-phy -- set bridge br-phy datapath_type=netdev \
         other_config:hwaddr=02:00:00:aa:0$n:02 -- add-port br-phy eth0 || return 1
     else
@@ -247,7 +252,14 @@ phase() { local mode=$1 uplink n tdfilter label
   fi
   wait $td 2>/dev/null
   unset 'PID[tcpdump]'
-  if grep -q "MPLS (label" "$RUN/td.txt" && { [ "$mode" = bare ] || grep -q GRE "$RUN/td.txt"; }; then
+  if [ "$mode" = vxlan ]; then
+    if grep -q "VXLAN.*vni [0-9]" "$RUN/td.txt" && ! grep -q "MPLS" "$RUN/td.txt"; then
+      ok "$label: the underlay carries VXLAN ($(grep -o 'vni [0-9]*' "$RUN/td.txt" | head -1))"
+    else
+      fail "$label: no VXLAN seen on h2 eth0: $(head -c 400 "$RUN/td.txt")"
+      http_get h1 $API_PORT /looking-glass/vpns/instances/vpn1/dataplane | head -c 3000; echo
+    fi
+  elif grep -q "MPLS (label" "$RUN/td.txt" && { [ "$mode" = bare ] || grep -q GRE "$RUN/td.txt"; }; then
     ok "$label: the underlay carries MPLS ($(grep -o 'MPLS (label [0-9]*' "$RUN/td.txt" | head -1))"
   else
     fail "$label: no MPLS seen on h2 eth0: $(head -c 400 "$RUN/td.txt")"
@@ -349,8 +361,7 @@ reconcile_restart() { local label="reconcile" before after n
 }
 
 t0=$(date +%s)
-phase gre
-phase bare
+for m in ${OVS_E2E_PHASES:-gre bare vxlan}; do phase "$m"; done
 echo "# $NAME: $(( $(date +%s) - t0 )) s"
 if [ $FAILS -eq 0 ]; then echo "PASS $NAME"; exit 0; fi
 echo "FAIL $NAME: $FAILS check(s) failed"

@@ -678,7 +678,10 @@ DataplaneStatus OvsInstance::VifPlugged(const bgp::MacAddress& mac, const bgp::I
     }
     if (direction != Direction::kFromPort) {
         flows.push_back(ToPortFlow(t, cookie(), label, mac, ref));
-        if (o.vxlan_encap) flows.push_back(ToPortFlow(t, cookie(), label, mac, ref, kVxlanPort));
+        if (o.vxlan_encap) {
+            flows.push_back(ToPortFlow(t, cookie(), label, mac, ref, kVxlanPort));
+            flows.push_back(LocalRouteFlow(t, cookie(), config_.instance_id, ip, mac, ref));
+        }
     }
 
     auto key = std::pair{mac, ip};
@@ -731,8 +734,18 @@ DataplaneStatus OvsInstance::VifUnplugged(const bgp::MacAddress& mac, const bgp:
 
 void OvsInstance::Render(const bgp::Prefix& prefix, PrefixState& st) {
     const OvsDriverOptions& o = core_->options;
+    // One bucket per remote PE: a PE reachable with two encapsulations (a
+    // VPNv4 route over MPLS and an E-VPN type 5 route over VXLAN) is one
+    // next hop; VXLAN is preferred, as the original does with vxlan_encap.
+    std::map<bgp::IpAddress, const NextHop*> chosen;
+    for (auto& [k, nh] : st.next_hops) {
+        auto [c, fresh] = chosen.try_emplace(nh.endpoint.remote_pe, &nh);
+        if (!fresh && nh.tunnel == Tunnel::kVxlan && c->second->tunnel != Tunnel::kVxlan)
+            c->second = &nh;
+    }
     std::vector<Bucket> buckets;
     for (auto& [k, nh] : st.next_hops) {
+        if (chosen.at(nh.endpoint.remote_pe) != &nh) continue;
         BucketSpec b;
         b.tunnel = nh.tunnel;
         b.dec_ttl = !InSubnet(prefix);
@@ -1024,6 +1037,9 @@ DataplaneResult<std::unique_ptr<VpnInstanceDataplane>> OvsDataplaneDriver::Creat
         return DataplaneStatus::FailedPrecondition("ovs dataplane driver not initialized");
     if (config.instance_id == 0)
         return DataplaneStatus::InvalidArgument("instance id 0 is reserved");
+    if (core_->options.vxlan_encap && config.instance_label != 0)
+        core_->AddFlow(VxlanVrfFlow(core_->options.tables, core_->Cookie(config.instance_id),
+                                    config.instance_id, config.instance_label, kVxlanPort));
     return std::unique_ptr<VpnInstanceDataplane>(
         std::make_unique<detail::OvsInstance>(core_, config));
 }

@@ -108,6 +108,22 @@ Flow ToPortFlow(const Tables& t, uint64_t cookie, uint32_t label, const bgp::Mac
                 "pop_mpls:0x0800," + tail};
 }
 
+Flow VxlanVrfFlow(const Tables& t, uint64_t cookie, uint32_t instance_id, uint32_t vni,
+                  std::string_view vxlan_port) {
+    return Flow{{t.encap_in, kDefaultPriority, fmt::format("ip,in_port={},tun_id={}", vxlan_port, vni)},
+                cookie,
+                fmt::format("set_field:{}->reg0,resubmit(,{})", instance_id, t.vrf)};
+}
+
+Flow LocalRouteFlow(const Tables& t, uint64_t cookie, uint32_t instance_id,
+                    const bgp::IpAddress& ip, const bgp::MacAddress& mac, const PortRef& port) {
+    return Flow{{t.vrf, PrefixPriority(32) + 1,
+                 fmt::format("ip,reg0={},nw_dst={}/32", instance_id, ip.ToString())},
+                cookie,
+                fmt::format("{}mod_dl_src:{},mod_dl_dst:{},output:{}", PushVlan(port), kGatewayMac,
+                            mac.ToString(), port.name_or_number)};
+}
+
 Flow RouteFlow(const Tables& t, uint64_t cookie, uint32_t instance_id, const bgp::Prefix& prefix,
                uint32_t group_id) {
     std::string match = fmt::format("ip,reg0={}", instance_id);

@@ -92,6 +92,15 @@ Flow ArpResponderFlow(const Tables& t, uint64_t cookie, const PortRef& port,
 // with `vxlan_port` the VXLAN variant (in_port=vxlan,tun_id=label, no pop).
 Flow ToPortFlow(const Tables& t, uint64_t cookie, uint32_t label, const bgp::MacAddress& mac,
                 const PortRef& port, std::optional<std::string_view> vxlan_port = std::nullopt);
+// VXLAN with a per-VRF VNI (E-VPN type 5 routes carry the instance label):
+// in_port=vxlan,tun_id=vni -> reg0 = id, VRF lookup (table encap_in).
+Flow VxlanVrfFlow(const Tables& t, uint64_t cookie, uint32_t instance_id, uint32_t vni,
+                  std::string_view vxlan_port);
+// The VRF's route to a local endpoint (what a VRF lookup of traffic from a
+// per-VRF VNI needs): ip,reg0=id,nw_dst=ip/32 -> MACs, output, just above
+// remote /32 routes.
+Flow LocalRouteFlow(const Tables& t, uint64_t cookie, uint32_t instance_id,
+                    const bgp::IpAddress& ip, const bgp::MacAddress& mac, const PortRef& port);
 // VRF route: ip,reg0=id[,nw_dst=prefix] -> group.
 Flow RouteFlow(const Tables& t, uint64_t cookie, uint32_t instance_id, const bgp::Prefix& prefix,
                uint32_t group_id);

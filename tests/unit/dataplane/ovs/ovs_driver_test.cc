@@ -273,6 +273,53 @@ TEST(OvsDriver, EcmpBucketsFollowTheConsistentHashOrder) {
               DataplaneErrorCode::kInvalidArgument);
 }
 
+TEST(OvsDriver, VxlanPreferredPerRemotePe) {
+    FakeOvs fake;
+    boost::asio::io_context io;
+    auto d = Make(io, Config(fake, {{"vxlan_encap", "True"}}));
+    ASSERT_TRUE(d->Initialize().ok());
+    auto inst = d->CreateInstance(test::Instance(6, "vpn6", 16));
+    ASSERT_TRUE(inst.ok());
+    // The same PE through a VPNv4 route (GRE, port label) and a type 5 route
+    // (VXLAN, VRF VNI): one bucket, VXLAN; another PE keeps its own bucket.
+    ASSERT_TRUE(inst.value()
+                    ->SetupRemoteEndpoint(test::VpnRoute("10.8.0.0/16", "192.168.100.2", 17,
+                                                         {Encapsulation::kMplsOverGre}))
+                    .ok());
+    ASSERT_TRUE(inst.value()
+                    ->SetupRemoteEndpoint(test::VpnRoute("10.8.0.0/16", "192.168.100.2", 16,
+                                                         {Encapsulation::kVxlan}))
+                    .ok());
+    ASSERT_TRUE(inst.value()
+                    ->SetupRemoteEndpoint(test::VpnRoute("10.8.0.0/16", "192.168.100.3", 18,
+                                                         {Encapsulation::kDefault}))
+                    .ok());
+    auto j = inst.value()->ToJson();
+    ASSERT_EQ(j["groups"].size(), 1u);
+    std::string g = j["groups"][0];
+    EXPECT_NE(g.find("set_field:16->tunnel_id,set_field:192.168.100.2->tun_dst,output:vxlan"),
+              std::string::npos) << g;
+    EXPECT_EQ(g.find("set_mpls_label:17"), std::string::npos) << g;
+    EXPECT_NE(g.find("set_mpls_label:18,set_field:192.168.100.3->tun_dst"), std::string::npos) << g;
+    // The VRF's VNI enters the VRF table.
+    bool vni_flow = false;
+    for (const auto& f : j["flows"])
+        vni_flow |= f.get<std::string>().find("ip,in_port=vxlan,tun_id=16,actions=set_field:6->reg0") !=
+                    std::string::npos;
+    EXPECT_TRUE(vni_flow) << j["flows"].dump();
+    // Withdrawing the VXLAN route falls back to GRE for that PE.
+    ASSERT_TRUE(inst.value()
+                    ->RemoveRemoteEndpoint(test::VpnRoute("10.8.0.0/16", "192.168.100.2", 16,
+                                                          {Encapsulation::kVxlan}))
+                    .ok());
+    g = inst.value()->ToJson()["groups"][0];
+    EXPECT_NE(g.find("set_mpls_label:17,set_field:192.168.100.2->tun_dst,output:mpls_gre"),
+              std::string::npos) << g;
+    ASSERT_TRUE(inst.value()->Cleanup().ok());
+    EXPECT_EQ(inst.value()->ToJson()["flows"].size(), 0u);
+    Drain(io, *d);
+}
+
 TEST(OvsDriver, FailedBatchIsSplitAndErrorsShown) {
     FakeOvs fake;
     boost::asio::io_context io;

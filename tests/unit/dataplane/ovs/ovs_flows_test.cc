@@ -48,6 +48,19 @@ TEST(OvsFlows, ToPortPopsTheLabel) {
     EXPECT_EQ(vx.actions.find("pop_mpls"), std::string::npos);
 }
 
+TEST(OvsFlows, VxlanPerVrfVni) {
+    Flow in = VxlanVrfFlow(kTables, 5, 5, 16, "vxlan");
+    EXPECT_EQ(FlowAddLine(in),
+              "flow add table=1,cookie=0x5,priority=36864,ip,in_port=vxlan,tun_id=16,"
+              "actions=set_field:5->reg0,resubmit(,2)");
+    Flow local = LocalRouteFlow(kTables, 5, 5, test::Ip("10.1.1.10"),
+                                test::Mac("02:00:00:00:01:01"), PortRef{"tap1", {}});
+    EXPECT_EQ(FlowAddLine(local),
+              "flow add table=2,cookie=0x5,priority=36769,ip,reg0=5,nw_dst=10.1.1.10/32,"
+              "actions=mod_dl_src:00:00:5e:00:43:64,mod_dl_dst:02:00:00:00:01:01,output:tap1");
+    EXPECT_GT(local.key.priority, PrefixPriority(32));  // wins over a remote /32
+}
+
 TEST(OvsFlows, ArpResponder) {
     Flow f = ArpResponderFlow(kTables, 1, PortRef{"tap1", {}}, test::Ip("10.0.0.254"), false);
     EXPECT_EQ(f.key.table, 0);

@@ -37,13 +37,13 @@ API_PORT=18290
 RR_API_PORT=18291
 NET=192.168.100
 
-skip() { echo "SKIP $NAME: $*"; exit 0; }
+skip() { echo "SKIP $NAME: $*"; exit 77; }
 die() { echo "FAIL $NAME: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 [ -x "$DAEMON" ] || die "$DAEMON not built"
 [ -x "$CLI" ] || die "$CLI not built"
 [ -x "$CLEANUP" ] || die "$CLEANUP not built"
-for t in ovsdb-server ovs-vswitchd ovs-vsctl ovs-ofctl ovsdb-tool tcpdump ping curl; do
+for t in ovsdb-server ovs-vswitchd ovs-vsctl ovs-ofctl ovsdb-tool tcpdump ping /usr/bin/python3; do
   command -v $t >/dev/null || skip "$t is not installed"
 done
 ip netns add "$P-probe" 2>/dev/null || skip "cannot create network namespaces"
@@ -105,7 +105,11 @@ vsctl() { local h=$1; shift; nsx "$h" ovs-vsctl --db=unix:"$(ovs_dir "$h")/db.so
 ofctl() { local h=$1; shift; nsx "$h" env OVS_RUNDIR="$(ovs_dir "$h")" ovs-ofctl -O OpenFlow15 "$@"; }
 
 # --- daemons ----------------------------------------------------------------
-http_get() { nsx "$1" curl -s --max-time 5 "http://127.0.0.1:$2$3"; }
+# http_get NS PORT PATH: the body (python3: no curl needed).
+http_get() { nsx "$1" /usr/bin/python3 -c '
+import sys, urllib.request
+try: sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())
+except Exception as e: sys.stdout.write(str(e))' "http://127.0.0.1:$2$3"; }
 # wait_json NS PORT PATH PYTHON-EXPR [TRIES]: polls until EXPR (j = JSON) holds.
 wait_json() {
   local tries=${5:-100} body

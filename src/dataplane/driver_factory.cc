@@ -8,6 +8,7 @@
 #include "dataplane/dummy/dummy_driver.h"
 #include "dataplane/linux/evpn_linux_driver.h"
 #include "dataplane/linux/ipvpn_linux_driver.h"
+#include "dataplane/ovs/ovs_driver.h"
 
 namespace bagpipe::dataplane {
 
@@ -45,6 +46,11 @@ DataplaneResult<std::unique_ptr<DataplaneDriver>> MakeDriver(
         if (!kernel) return DataplaneStatus::Unavailable("netlink: " + error);
         return std::make_unique<IpvpnLinuxDriver>(std::move(options).value(), std::move(kernel),
                                                   context.io);
+    }
+    if (*name == "ovs" && type == VpnType::kIpVpn) {
+        auto options = ovs::OvsDriverOptions::FromConfig(config);
+        if (!options) return options.status();
+        return std::make_unique<ovs::OvsDataplaneDriver>(*context.io, std::move(options).value());
     }
     return DataplaneStatus::Unavailable(
         fmt::format("dataplane driver '{}' is not available yet", *name));

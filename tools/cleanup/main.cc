@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "config/config.h"
@@ -28,8 +29,11 @@ constexpr const char* kProgram = "bagpipe-bgp-cleanup";
 bool ResetDriver(bagpipe::dataplane::VpnType type,
                  bagpipe::config::DataplaneDriverConfig config) {
     const std::string type_name(bagpipe::dataplane::VpnTypeName(type));
-    config.options["reconcile"] = "False";
+    // The real drivers program asynchronously: run their work to completion
+    // before the driver goes. A cleanup wipes now: `reconcile` (keep the state
+    // for a restarting daemon) does not apply.
     boost::asio::io_context io;
+    config.options["reconcile"] = "False";
     auto driver = bagpipe::dataplane::MakeDriver(type, config, {.io = &io});
     if (!driver.ok()) {
         std::fprintf(stderr, "%s: %s dataplane driver '%s': %s\n", kProgram, type_name.c_str(),
@@ -38,7 +42,16 @@ bool ResetDriver(bagpipe::dataplane::VpnType type,
     }
     const std::string name(driver.value()->name());
     const bagpipe::dataplane::DataplaneStatus status = driver.value()->ResetState();
-    io.run_for(std::chrono::seconds(10));  // asynchronous removals, if any
+    io.run_for(std::chrono::seconds(60));  // returns as soon as the work is done
+    // Failures found by that asynchronous work (ovs driver: `errors`).
+    if (status.ok()) {
+        const nlohmann::json state = driver.value()->ToJson();
+        if (state.contains("errors") && state["errors"].is_array() && !state["errors"].empty()) {
+            std::fprintf(stderr, "%s: %s dataplane driver '%s': reset_state failed: %s\n",
+                         kProgram, type_name.c_str(), name.c_str(), state["errors"].dump().c_str());
+            return false;
+        }
+    }
     if (!status.ok()) {
         std::fprintf(stderr, "%s: %s dataplane driver '%s': reset_state failed (%s): %s\n",
                      kProgram, type_name.c_str(), name.c_str(),

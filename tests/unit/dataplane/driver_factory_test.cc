@@ -85,9 +85,23 @@ TEST(DriverFactory, EvpnLinux) {
     ASSERT_FALSE(bad.ok());
     EXPECT_EQ(bad.status().code(), DataplaneErrorCode::kInvalidArgument);
     EXPECT_NE(bad.status().message().find("vxlan_dst_port"), std::string::npos);
-    // IP-VPN linux is not there yet.
-    EXPECT_EQ(MakeDriver(VpnType::kIpVpn, Config("linux"), {.io = &io}).status().code(),
-              DataplaneErrorCode::kUnavailable);
+    // IP-VPN linux (routing tables): opens its sockets only.
+    auto ipvpn = MakeDriver(VpnType::kIpVpn, Config("linux"), {.io = &io});
+    ASSERT_TRUE(ipvpn.ok()) << ipvpn.status().message();
+    EXPECT_EQ(ipvpn.value()->type(), VpnType::kIpVpn);
+    EXPECT_EQ(ipvpn.value()->SupportedEncapsulations(), EncapsulationSet{Encapsulation::kVxlan});
+}
+
+TEST(DriverFactory, OvsForIpVpnOnly) {
+    boost::asio::io_context io;
+    auto ipvpn = MakeDriver(VpnType::kIpVpn, Config("ovs"), {.io = &io});
+    ASSERT_TRUE(ipvpn.ok()) << ipvpn.status().message();
+    EXPECT_EQ(ipvpn.value()->name(), "ovs");
+    EXPECT_EQ(ipvpn.value()->type(), VpnType::kIpVpn);
+    auto evpn = MakeDriver(VpnType::kEvpn, Config("ovs"), {.io = &io});
+    ASSERT_FALSE(evpn.ok());
+    EXPECT_EQ(evpn.status().code(), DataplaneErrorCode::kUnavailable);
+    EXPECT_EQ(evpn.status().message(), "dataplane driver 'ovs' is not available yet");
 }
 
 TEST(DriverFactory, UnknownDriver) {

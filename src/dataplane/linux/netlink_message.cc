@@ -241,7 +241,11 @@ uint16_t Message::flags() const {
                ? reinterpret_cast<const nlmsghdr*>(bytes.data())->nlmsg_flags
                : 0;
 }
-bool Message::is_dump() const { return (flags() & NLM_F_DUMP) == NLM_F_DUMP; }
+// NLM_F_DUMP's bits mean NLM_F_REPLACE | NLM_F_EXCL on NEW requests: only
+// a RTM_GET* (type % 4 == 2) is a dump.
+bool Message::is_dump() const {
+    return type() >= RTM_BASE && type() % 4 == 2 && (flags() & NLM_F_DUMP) == NLM_F_DUMP;
+}
 
 // --- links ----------------------------------------------------------------
 

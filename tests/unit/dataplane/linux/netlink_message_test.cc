@@ -455,6 +455,11 @@ TEST(NetlinkGolden, Neighbours) {
 TEST(NetlinkMessage, FlagsAndSplit) {
     EXPECT_TRUE(DumpLinks().is_dump());
     EXPECT_FALSE(GetLink("x").is_dump());
+    EXPECT_TRUE(DumpRules(AF_INET6).is_dump());
+    // NLM_F_DUMP's bits are also NLM_F_REPLACE | NLM_F_EXCL.
+    Message m = AddRoute(Route{}, /*replace=*/true);
+    reinterpret_cast<nlmsghdr*>(m.bytes.data())->nlmsg_flags |= NLM_F_EXCL;
+    EXPECT_FALSE(m.is_dump());
     EXPECT_EQ(DumpNeighbours(kFamilyBridge, 4).type(), RTM_GETNEIGH);
     Bytes two = kUp;
     two.insert(two.end(), kDown.begin(), kDown.end());

@@ -29,6 +29,8 @@ struct DriverContext {
 
 // The driver for `type` as configured. Driver names are the canonical ones
 // ("dummy", "linux", "ovs") or a legacy alias the config loader accepts.
+// E-VPN `linux` builds without `context.io` too (bagpipe-bgp-cleanup): that
+// driver can only ResetState.
 // Errors: kUnavailable "dataplane driver 'linux' is not available yet";
 // kInvalidArgument for an unknown name or a bad driver option.
 DataplaneResult<std::unique_ptr<DataplaneDriver>> MakeDriver(

@@ -6,7 +6,10 @@
 #   2. a driver option the driver refuses: the error is printed, the other
 #      driver is still reset, exit 1;
 #   3. a missing or invalid configuration file: the loader's error, nothing
-#      reset, exit 1; an unknown option: exit 2.
+#      reset, exit 1; an unknown option: exit 2;
+#   4. the E-VPN linux driver (root only, else skipped), inside a throw-away
+#      network namespace (`unshare --net`): every evpn---*/vxlan--* device is
+#      deleted, other devices are left alone.
 # Run by scripts/test (BAGPIPE_BUILD_DIR); standalone:
 #   BAGPIPE_BUILD_DIR=build-cli tests/integration/cleanup_cli.sh
 # Exit: 0 pass, 1 fail. No network use (addresses in 127.0.75.0/24).
@@ -82,6 +85,33 @@ run --config-file "$RUN/invalid.conf"
 
 run --no-such-option
 [ $RC -eq 2 ] && ok "unknown option: exit 2" || fail "unknown option: rc $RC"
+
+cat >"$RUN/linux.conf" <<EOF
+[BGP]
+local_address = $NET.1
+peers = $NET.2
+my_as = 64512
+
+[DATAPLANE_DRIVER_EVPN]
+dataplane_driver = linux
+EOF
+if [ "$(id -u)" = 0 ] && unshare --net true 2>/dev/null; then
+  # Everything below runs in an anonymous namespace that disappears with it.
+  unshare --net bash -c '
+    ip link add evpn---t1 type bridge && ip link add vxlan--t1 type vxlan id 5 dstport 4789 &&
+    ip link add evpn---t2 type bridge && ip link add keep0 type bridge || exit 3
+    ip link set vxlan--t1 master evpn---t1
+    "$0" --config-file "$1" >"$2/out" 2>"$2/err"; rc=$?
+    ip -o link show | cut -d: -f2 | tr -d " " | sed "s/@.*//" >"$2/links"
+    exit $rc' "$CLI" "$RUN/linux.conf" "$RUN"
+  RC=$?
+  [ $RC -eq 0 ] && grep -qxF "evpn dataplane driver 'linux': state reset" "$RUN/out" &&
+    ! grep -qE '^(evpn---|vxlan--)' "$RUN/links" && grep -qx keep0 "$RUN/links" &&
+    ok "linux E-VPN driver (private netns): our devices deleted, others kept, exit 0" ||
+    fail "linux E-VPN cleanup (rc $RC): $(cat "$RUN/out" "$RUN/err" "$RUN/links" 2>/dev/null)"
+else
+  echo "skip linux E-VPN cleanup: needs root and network namespaces"
+fi
 
 echo "$NAME: $FAILS failure(s)"
 [ $FAILS -eq 0 ]

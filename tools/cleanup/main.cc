@@ -2,13 +2,18 @@
 // drivers it configures ([DATAPLANE_DRIVER_IPVPN], [DATAPLANE_DRIVER_EVPN])
 // and calls ResetState() on each, removing whatever a previous bagpipe-bgp
 // run left in the dataplane (the original's reset_state()). Run it while the
-// daemon is stopped.
+// daemon is stopped. The drivers are built with `reconcile = False` (a
+// daemon's start keeps and adopts its state; the clean-up wipes it), and
+// their asynchronous work runs to completion before the tool exits.
 //
 // Exit status: 0 when both drivers were reset; 1 when the configuration does
 // not load, a driver cannot be built or its reset fails (the other driver is
 // still reset); 2 on a usage error.
 #include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "config/config.h"
@@ -22,9 +27,14 @@ constexpr const char* kProgram = "bagpipe-bgp-cleanup";
 
 // Builds and resets one driver; false on any error (printed on stderr).
 bool ResetDriver(bagpipe::dataplane::VpnType type,
-                 const bagpipe::config::DataplaneDriverConfig& config) {
+                 bagpipe::config::DataplaneDriverConfig config) {
     const std::string type_name(bagpipe::dataplane::VpnTypeName(type));
-    auto driver = bagpipe::dataplane::MakeDriver(type, config);
+    // The real drivers program asynchronously: run their work to completion
+    // before the driver goes. A cleanup wipes now: `reconcile` (keep the state
+    // for a restarting daemon) does not apply.
+    boost::asio::io_context io;
+    config.options["reconcile"] = "False";
+    auto driver = bagpipe::dataplane::MakeDriver(type, config, {.io = &io});
     if (!driver.ok()) {
         std::fprintf(stderr, "%s: %s dataplane driver '%s': %s\n", kProgram, type_name.c_str(),
                      config.configured_driver.c_str(), driver.status().message().c_str());
@@ -32,6 +42,16 @@ bool ResetDriver(bagpipe::dataplane::VpnType type,
     }
     const std::string name(driver.value()->name());
     const bagpipe::dataplane::DataplaneStatus status = driver.value()->ResetState();
+    io.run_for(std::chrono::seconds(60));  // returns as soon as the work is done
+    // Failures found by that asynchronous work (ovs driver: `errors`).
+    if (status.ok()) {
+        const nlohmann::json state = driver.value()->ToJson();
+        if (state.contains("errors") && state["errors"].is_array() && !state["errors"].empty()) {
+            std::fprintf(stderr, "%s: %s dataplane driver '%s': reset_state failed: %s\n",
+                         kProgram, type_name.c_str(), name.c_str(), state["errors"].dump().c_str());
+            return false;
+        }
+    }
     if (!status.ok()) {
         std::fprintf(stderr, "%s: %s dataplane driver '%s': reset_state failed (%s): %s\n",
                      kProgram, type_name.c_str(), name.c_str(),

@@ -1,0 +1,832 @@
+// IpvpnLinuxDriver (ipvpn_linux_driver.h).
+#include "dataplane/linux/ipvpn_linux_driver.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "dataplane/driver_options.h"
+
+namespace bagpipe::dataplane {
+
+namespace nl = netlink;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr uint32_t kUnreachableMetric = 0xffffffff;
+constexpr uint8_t kAfInet = 2;
+constexpr uint8_t kAfInet6 = 10;
+
+uint8_t FamilyOf(const bgp::IpAddress& a) { return a.is_v6() ? kAfInet6 : kAfInet; }
+
+bgp::Prefix HostPrefixOf(const bgp::IpAddress& a) { return bgp::Prefix{a, a.is_v6() ? uint8_t{128} : uint8_t{32}}; }
+
+bgp::Prefix DefaultOf(uint8_t version) {
+    bgp::Prefix p;
+    p.address.version = version;
+    return p;
+}
+
+// The router MAC for a local address: 02:bb and the IPv4 octets (or the last
+// four of an IPv6 address).
+bgp::MacAddress DefaultRouterMac(const bgp::IpAddress& local) {
+    bgp::MacAddress m;
+    m.bytes = {0x02, 0xbb, 0, 0, 0, 0};
+    if (!local.empty()) {
+        const size_t off = local.size() - 4;
+        for (size_t i = 0; i < 4; ++i) m.bytes[2 + i] = local.bytes[off + i];
+    }
+    return m;
+}
+
+// Errors that mean "already in the state asked for".
+bool Benign(const nl::Request& req, int error) {
+    const uint16_t type = req.message.type();
+    const bool is_delete = type == 17 /*RTM_DELLINK*/ || type == 21 /*RTM_DELADDR*/ ||
+                           type == 25 /*RTM_DELROUTE*/ || type == 29 /*RTM_DELNEIGH*/ ||
+                           type == 33 /*RTM_DELRULE*/;
+    if (is_delete) return error == ENOENT || error == ESRCH || error == ENODEV || error == EADDRNOTAVAIL;
+    return error == EEXIST;
+}
+
+std::string SysctlName(const std::string& ifname) {
+    std::string n = ifname;
+    std::replace(n.begin(), n.end(), '.', '/');
+    return n;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Options.
+
+DataplaneResult<IpvpnLinuxOptions> IpvpnLinuxOptions::FromConfig(
+    const config::DataplaneDriverConfig& c) {
+    IpvpnLinuxOptions o;
+    o.local_address = c.local_address;
+    o.config = c.options;
+    o.config["dataplane_driver"] = c.configured_driver;
+    options::Reader r(c.options);
+    if (auto v = r.Uint("vxlan_dst_port", 1, 65535)) o.vxlan_dst_port = static_cast<uint16_t>(*v);
+    if (auto v = r.Uint("table_base", 256, 0x7f000000)) o.table_base = static_cast<uint32_t>(*v);
+    if (auto v = r.Uint("rule_priority", 1, 32765)) o.rule_priority = static_cast<uint32_t>(*v);
+    if (auto v = r.Bool("proxy_arp")) o.proxy_arp = *v;
+    if (auto v = r.Bool("reconcile")) o.reconcile = *v;
+    if (auto v = r.Uint("reconcile_grace", 0, 86400)) o.reconcile_grace = std::chrono::seconds(*v);
+    o.router_mac = DefaultRouterMac(o.local_address);
+    if (auto v = r.Mac("router_mac")) o.router_mac = *v;
+    if (!r.error().empty()) return DataplaneStatus::InvalidArgument(r.error());
+    if (o.local_address.empty())
+        return DataplaneStatus::InvalidArgument(
+            "dataplane_local_address (or [BGP] local_address) is required by the linux driver");
+    return o;
+}
+
+// ---------------------------------------------------------------------------
+// The real kernel.
+
+namespace {
+
+class LinuxKernelAccess final : public KernelAccess {
+public:
+    LinuxKernelAccess(nl::NetlinkSocket sync, std::unique_ptr<nl::AsyncNetlink> async,
+                      std::string sysctl_root)
+        : sync_(std::move(sync)), async_(std::move(async)), sysctl_root_(std::move(sysctl_root)) {}
+
+    std::optional<int32_t> IndexOf(std::string_view name) override {
+        return nl::ResolveIndex(sync_, name);
+    }
+    std::vector<nl::LinkInfo> Links() override { return nl::ListLinks(sync_); }
+    std::vector<nl::RouteInfo> Routes(uint8_t family) override {
+        std::vector<nl::RouteInfo> out;
+        for (auto& r : sync_.Transact(nl::Request{nl::DumpRoutes(family), "route dump"}).replies)
+            if (auto p = nl::ParseRoute(r)) out.push_back(std::move(*p));
+        return out;
+    }
+    std::vector<nl::Rule> Rules(uint8_t family) override {
+        std::vector<nl::Rule> out;
+        for (auto& r : sync_.Transact(nl::Request{nl::DumpRules(family), "rule dump"}).replies)
+            if (auto p = nl::ParseRule(r)) out.push_back(std::move(*p));
+        return out;
+    }
+    std::vector<nl::Result> Transact(std::vector<nl::Request> batch) override {
+        return sync_.Transact(std::move(batch));
+    }
+    nl::RequestSink& Async() override { return *async_; }
+    bool WriteSysctl(const std::string& path, const std::string& value,
+                     std::string* error) override {
+        const std::string file = sysctl_root_ + "/" + path;
+        std::ofstream f(file);
+        if (f) f << value;
+        if (f) f.flush();
+        if (!f) {
+            if (error) *error = fmt::format("{}: {}", file, std::strerror(errno));
+            return false;
+        }
+        return true;
+    }
+    nl::KernelFeatures Features() override { return nl::ProbeKernelFeatures(sync_); }
+
+private:
+    nl::NetlinkSocket sync_;
+    std::unique_ptr<nl::AsyncNetlink> async_;
+    std::string sysctl_root_;
+};
+
+}  // namespace
+
+std::unique_ptr<KernelAccess> MakeLinuxKernelAccess(boost::asio::io_context& io,
+                                                    std::string* error) {
+    auto sync = nl::NetlinkSocket::Open();
+    auto async = nl::NetlinkSocket::Open();
+    if (!sync || !async) {
+        if (error) *error = !sync ? sync.status().message() : async.status().message();
+        return nullptr;
+    }
+    return MakeLinuxKernelAccess(io, std::move(sync).value(), std::move(async).value(), "/proc/sys");
+}
+
+std::unique_ptr<KernelAccess> MakeLinuxKernelAccess(boost::asio::io_context& io,
+                                                    nl::NetlinkSocket sync, nl::NetlinkSocket async,
+                                                    std::string sysctl_root) {
+    return std::make_unique<LinuxKernelAccess>(
+        std::move(sync), std::make_unique<nl::AsyncNetlink>(io, std::move(async)),
+        std::move(sysctl_root));
+}
+
+// ---------------------------------------------------------------------------
+// The instance.
+
+// IpvpnLinuxInstance — one VRF (see the top of ipvpn_linux_driver.h).
+// Invariants: vx_index_ is the VXLAN device's index; ports_ holds every
+// port with at least one plugged endpoint; pes_ counts, per remote PE, the
+// prefixes routed through it; every route in remotes_ is installed with all
+// its next hops. Executor: the driver's.
+class IpvpnLinuxInstance final : public VpnInstanceDataplane {
+public:
+    IpvpnLinuxInstance(IpvpnLinuxDriver& driver, InstanceConfig config, int32_t vx_index)
+        : driver_(driver), config_(std::move(config)), vx_index_(vx_index),
+          table_(driver.TableOf(config_.instance_id)),
+          vx_name_(IpvpnLinuxDriver::VxlanName(config_.instance_id)) {}
+    ~IpvpnLinuxInstance() override { driver_.Forget(config_.instance_id); }
+
+    DataplaneStatus VifPlugged(const bgp::MacAddress& mac, const bgp::IpAddress& ip,
+                               const LocalPort& port, uint32_t label,
+                               Direction direction) override;
+    DataplaneStatus VifUnplugged(const bgp::MacAddress& mac, const bgp::IpAddress& ip,
+                                 const LocalPort& port, uint32_t label, Direction direction,
+                                 bool last_endpoint) override;
+    DataplaneStatus SetupRemoteEndpoint(const RemoteEndpoint& endpoint) override;
+    DataplaneStatus RemoveRemoteEndpoint(const RemoteEndpoint& endpoint) override;
+    DataplaneStatus UpdateFallback(const std::optional<Fallback>&) override {
+        return DataplaneStatus::NotSupported("the linux driver has no fallback");
+    }
+    DataplaneStatus Cleanup() override;
+    DataplaneStatus AddTrafficClassifier(const TrafficClassifier&, uint32_t) override {
+        return DataplaneStatus::NotSupported("the linux driver has no traffic classifiers");
+    }
+    DataplaneStatus RemoveTrafficClassifier(const TrafficClassifier&) override {
+        return DataplaneStatus::NotSupported("the linux driver has no traffic classifiers");
+    }
+    DataplaneStatus AddBumEndpoint(const BumEndpoint&) override {
+        return DataplaneStatus::NotSupported("E-VPN only");
+    }
+    DataplaneStatus RemoveBumEndpoint(const BumEndpoint&) override {
+        return DataplaneStatus::NotSupported("E-VPN only");
+    }
+    DataplaneStatus SetGatewayPort(std::string_view, const bgp::IpAddress&) override {
+        return DataplaneStatus::NotSupported("E-VPN only");
+    }
+    DataplaneStatus GatewayPortDown(std::string_view) override {
+        return DataplaneStatus::NotSupported("E-VPN only");
+    }
+    json ToJson() const override;
+
+    // For the reconcile pass.
+    bool WantsRoute(const nl::RouteInfo& r) const;
+    bool WantsRule(const nl::Rule& r) const;
+
+private:
+    struct Port {
+        int32_t index = 0;
+        size_t endpoints = 0;
+        bool rules = false;  // iif rules installed
+    };
+    struct PeState {
+        bgp::MacAddress router_mac;
+        uint32_t vni = 0;
+        size_t refs = 0;
+    };
+    using EndpointKey = std::tuple<bgp::MacAddress, bgp::IpAddress, std::string>;
+
+    nl::Route RemoteRoute(const bgp::Prefix& prefix) const;
+    void PeRef(const bgp::IpAddress& pe, const bgp::MacAddress& mac, uint32_t vni,
+               std::vector<nl::Request>& out);
+    void PeUnref(const bgp::IpAddress& pe, std::vector<nl::Request>& out);
+    std::vector<nl::Request> PortRules(const std::string& ifname, bool add) const;
+
+    IpvpnLinuxDriver& driver_;
+    InstanceConfig config_;
+    int32_t vx_index_;
+    uint32_t table_;
+    std::string vx_name_;
+    bool cleaned_ = false;
+    std::map<std::string, Port> ports_;
+    std::map<EndpointKey, Direction> endpoints_;
+    // prefix → remote PE → VNI
+    std::map<bgp::Prefix, std::map<bgp::IpAddress, uint32_t>> remotes_;
+    std::map<bgp::IpAddress, PeState> pes_;
+};
+
+std::vector<nl::Request> IpvpnLinuxInstance::PortRules(const std::string& ifname, bool add) const {
+    std::vector<nl::Request> out;
+    for (uint8_t fam : {kAfInet, kAfInet6}) {
+        nl::Rule rule;
+        rule.family = fam;
+        rule.priority = driver_.options().rule_priority;
+        rule.iif = ifname;
+        rule.table = table_;
+        out.push_back({add ? nl::AddRule(rule) : nl::DeleteRule(rule),
+                       fmt::format("rule {} {}iif {} lookup {}", add ? "add" : "del",
+                                   fam == kAfInet6 ? "-6 " : "", ifname, table_)});
+    }
+    return out;
+}
+
+DataplaneStatus IpvpnLinuxInstance::VifPlugged(const bgp::MacAddress& mac,
+                                               const bgp::IpAddress& ip, const LocalPort& port,
+                                               uint32_t /*label*/, Direction direction) {
+    if (cleaned_) return DataplaneStatus::FailedPrecondition("instance cleaned up");
+    if (port.linuxif.empty()) return DataplaneStatus::InvalidArgument("local_port.linuxif is required");
+    auto it = ports_.find(port.linuxif);
+    if (it == ports_.end()) {
+        auto index = driver_.kernel().IndexOf(port.linuxif);
+        if (!index)
+            return DataplaneStatus::InvalidArgument(
+                fmt::format("interface {} does not exist", port.linuxif));
+        it = ports_.emplace(port.linuxif, Port{*index, 0, false}).first;
+    }
+    Port& p = it->second;
+    std::vector<nl::Request> batch;
+    const EndpointKey key{mac, ip, port.linuxif};
+    const bool fresh = endpoints_.emplace(key, direction).second;
+    if (fresh) ++p.endpoints;
+    else endpoints_[key] = direction;
+    batch.push_back({nl::SetLinkUp(nl::LinkRef::ByIndex(p.index), true),
+                     fmt::format("link set {} up", port.linuxif)});
+    if (!config_.gateway_ip.empty() && config_.gateway_ip.version == (ip.empty() ? 4 : ip.version)) {
+        bgp::Prefix gw{config_.gateway_ip, config_.gateway_prefix_length};
+        batch.push_back({nl::AddAddress(p.index, gw),
+                         fmt::format("addr add {}/{} dev {}", config_.gateway_ip.ToString(),
+                                     config_.gateway_prefix_length, port.linuxif)});
+    }
+    if (direction != Direction::kToPort && !p.rules) {
+        for (auto& r : PortRules(port.linuxif, true)) batch.push_back(std::move(r));
+        p.rules = true;
+    }
+    if (direction != Direction::kFromPort && !ip.empty()) {
+        nl::Route route;
+        route.destination = HostPrefixOf(ip);
+        route.table = table_;
+        route.next_hops.push_back(nl::NextHop{{}, p.index, false, 1, {}});
+        batch.push_back({nl::AddRoute(route, true),
+                         fmt::format("route replace {} dev {} table {}",
+                                     route.destination.ToString(), port.linuxif, table_)});
+        nl::Neighbour n;
+        n.family = FamilyOf(ip);
+        n.ifindex = p.index;
+        n.dst = ip;
+        n.lladdr = mac;
+        batch.push_back({nl::AddNeighbour(n, nl::NeighbourOp::kReplace),
+                         fmt::format("neigh replace {} lladdr {} dev {}", ip.ToString(),
+                                     mac.ToString(), port.linuxif)});
+    }
+    driver_.Submit(std::move(batch));
+    if (driver_.options().proxy_arp && (ip.empty() || ip.is_v4())) {
+        std::string error;
+        if (!driver_.kernel().WriteSysctl(
+                fmt::format("net/ipv4/conf/{}/proxy_arp", SysctlName(port.linuxif)), "1", &error))
+            driver_.RecordError(error);
+    }
+    return {};
+}
+
+DataplaneStatus IpvpnLinuxInstance::VifUnplugged(const bgp::MacAddress& mac,
+                                                 const bgp::IpAddress& ip, const LocalPort& port,
+                                                 uint32_t /*label*/, Direction direction,
+                                                 bool last_endpoint) {
+    if (cleaned_) return {};
+    auto it = ports_.find(port.linuxif);
+    if (it == ports_.end()) return {};
+    Port& p = it->second;
+    std::vector<nl::Request> batch;
+    if (endpoints_.erase({mac, ip, port.linuxif}) && p.endpoints > 0) --p.endpoints;
+    if (direction != Direction::kFromPort && !ip.empty()) {
+        nl::Route route;
+        route.destination = HostPrefixOf(ip);
+        route.table = table_;
+        route.next_hops.push_back(nl::NextHop{{}, p.index, false, 1, {}});
+        batch.push_back({nl::DeleteRoute(route),
+                         fmt::format("route del {} table {}", route.destination.ToString(), table_)});
+        nl::Neighbour n;
+        n.family = FamilyOf(ip);
+        n.ifindex = p.index;
+        n.dst = ip;
+        batch.push_back({nl::DeleteNeighbour(n),
+                         fmt::format("neigh del {} dev {}", ip.ToString(), port.linuxif)});
+    }
+    if (last_endpoint || p.endpoints == 0) {
+        if (p.rules)
+            for (auto& r : PortRules(port.linuxif, false)) batch.push_back(std::move(r));
+        if (!config_.gateway_ip.empty()) {
+            bgp::Prefix gw{config_.gateway_ip, config_.gateway_prefix_length};
+            batch.push_back({nl::DeleteAddress(p.index, gw),
+                             fmt::format("addr del {}/{} dev {}", config_.gateway_ip.ToString(),
+                                         config_.gateway_prefix_length, port.linuxif)});
+        }
+        ports_.erase(it);
+    }
+    driver_.Submit(std::move(batch));
+    return {};
+}
+
+nl::Route IpvpnLinuxInstance::RemoteRoute(const bgp::Prefix& prefix) const {
+    nl::Route route;
+    route.destination = prefix;
+    route.table = table_;
+    auto it = remotes_.find(prefix);
+    if (it == remotes_.end()) return route;
+    for (const auto& [pe, vni] : it->second)
+        route.next_hops.push_back(nl::NextHop{pe, vx_index_, true, 1, {}});
+    return route;
+}
+
+void IpvpnLinuxInstance::PeRef(const bgp::IpAddress& pe, const bgp::MacAddress& mac, uint32_t vni,
+                               std::vector<nl::Request>& out) {
+    PeState& s = pes_[pe];
+    const bool changed = s.refs == 0 || s.router_mac != mac || s.vni != vni;
+    ++s.refs;
+    if (!changed) return;
+    if (s.refs > 1 && s.router_mac != mac) {
+        // the PE's router MAC changed: the old FDB entry goes
+        nl::Neighbour old;
+        old.family = nl::kFamilyBridge;
+        old.ifindex = vx_index_;
+        old.lladdr = s.router_mac;
+        old.dst = pe;
+        old.flags = nl::kNtfSelf;
+        out.push_back({nl::DeleteNeighbour(old), fmt::format("fdb del {} dev {} dst {}",
+                                                              s.router_mac.ToString(), vx_name_,
+                                                              pe.ToString())});
+    }
+    s.router_mac = mac;
+    s.vni = vni;
+    nl::Neighbour fdb;
+    fdb.family = nl::kFamilyBridge;
+    fdb.ifindex = vx_index_;
+    fdb.lladdr = mac;
+    fdb.dst = pe;
+    fdb.vni = vni;
+    fdb.flags = nl::kNtfSelf;
+    out.push_back({nl::AddNeighbour(fdb, nl::NeighbourOp::kReplace),
+                   fmt::format("fdb replace {} dev {} dst {} vni {} self permanent", mac.ToString(),
+                               vx_name_, pe.ToString(), vni)});
+    nl::Neighbour neigh;
+    neigh.family = FamilyOf(pe);
+    neigh.ifindex = vx_index_;
+    neigh.lladdr = mac;
+    neigh.dst = pe;
+    out.push_back({nl::AddNeighbour(neigh, nl::NeighbourOp::kReplace),
+                   fmt::format("neigh replace {} lladdr {} dev {} nud permanent", pe.ToString(),
+                               mac.ToString(), vx_name_)});
+}
+
+void IpvpnLinuxInstance::PeUnref(const bgp::IpAddress& pe, std::vector<nl::Request>& out) {
+    auto it = pes_.find(pe);
+    if (it == pes_.end()) return;
+    if (--it->second.refs > 0) return;
+    nl::Neighbour neigh;
+    neigh.family = FamilyOf(pe);
+    neigh.ifindex = vx_index_;
+    neigh.dst = pe;
+    out.push_back({nl::DeleteNeighbour(neigh),
+                   fmt::format("neigh del {} dev {}", pe.ToString(), vx_name_)});
+    nl::Neighbour fdb;
+    fdb.family = nl::kFamilyBridge;
+    fdb.ifindex = vx_index_;
+    fdb.lladdr = it->second.router_mac;
+    fdb.dst = pe;
+    fdb.flags = nl::kNtfSelf;
+    out.push_back({nl::DeleteNeighbour(fdb), fmt::format("fdb del {} dev {} dst {}",
+                                                          it->second.router_mac.ToString(),
+                                                          vx_name_, pe.ToString())});
+    pes_.erase(it);
+}
+
+DataplaneStatus IpvpnLinuxInstance::SetupRemoteEndpoint(const RemoteEndpoint& e) {
+    if (cleaned_) return DataplaneStatus::FailedPrecondition("instance cleaned up");
+    if (!e.encaps.contains(Encapsulation::kVxlan))
+        return DataplaneStatus::InvalidArgument(
+            fmt::format("{}: the linux driver routes over VXLAN only", e.nlri));
+    if (!e.router_mac)
+        return DataplaneStatus::InvalidArgument(
+            fmt::format("{}: no router's MAC extended community: cannot route over VXLAN", e.nlri));
+    if (e.remote_pe.empty() || e.prefix.address.empty())
+        return DataplaneStatus::InvalidArgument(fmt::format("{}: no prefix or next hop", e.nlri));
+    std::vector<nl::Request> batch;
+    auto& hops = remotes_[e.prefix];
+    auto old = hops.find(e.remote_pe);
+    if (old != hops.end()) {
+        // same next hop again (attributes changed): re-reference with the new MAC/VNI
+        PeUnref(e.remote_pe, batch);
+        batch.clear();
+    }
+    PeRef(e.remote_pe, *e.router_mac, e.label, batch);
+    hops[e.remote_pe] = e.label;
+    nl::Route route = RemoteRoute(e.prefix);
+    batch.push_back({nl::AddRoute(route, true),
+                     fmt::format("route replace {} table {} ({} next hop(s), last via {} dev {})",
+                                 e.prefix.ToString(), table_, route.next_hops.size(),
+                                 e.remote_pe.ToString(), vx_name_)});
+    driver_.Submit(std::move(batch));
+    return {};
+}
+
+DataplaneStatus IpvpnLinuxInstance::RemoveRemoteEndpoint(const RemoteEndpoint& e) {
+    if (cleaned_) return {};
+    auto it = remotes_.find(e.prefix);
+    if (it == remotes_.end() || !it->second.count(e.remote_pe)) return {};
+    it->second.erase(e.remote_pe);
+    std::vector<nl::Request> batch;
+    if (it->second.empty()) {
+        remotes_.erase(it);
+        nl::Route route;
+        route.destination = e.prefix;
+        route.table = table_;
+        batch.push_back({nl::DeleteRoute(route),
+                         fmt::format("route del {} table {}", e.prefix.ToString(), table_)});
+    } else {
+        nl::Route route = RemoteRoute(e.prefix);
+        batch.push_back({nl::AddRoute(route, true),
+                         fmt::format("route replace {} table {} ({} next hop(s))",
+                                     e.prefix.ToString(), table_, route.next_hops.size())});
+    }
+    PeUnref(e.remote_pe, batch);
+    driver_.Submit(std::move(batch));
+    return {};
+}
+
+DataplaneStatus IpvpnLinuxInstance::Cleanup() {
+    if (cleaned_) return {};
+    cleaned_ = true;
+    std::vector<nl::Request> batch;
+    for (const auto& [prefix, hops] : remotes_) {
+        nl::Route route;
+        route.destination = prefix;
+        route.table = table_;
+        batch.push_back({nl::DeleteRoute(route),
+                         fmt::format("route del {} table {}", prefix.ToString(), table_)});
+    }
+    for (const auto& [key, direction] : endpoints_) {
+        const auto& [mac, ip, ifname] = key;
+        auto p = ports_.find(ifname);
+        if (ip.empty() || p == ports_.end() || direction == Direction::kFromPort) continue;
+        nl::Route route;
+        route.destination = HostPrefixOf(ip);
+        route.table = table_;
+        batch.push_back({nl::DeleteRoute(route),
+                         fmt::format("route del {} table {}", route.destination.ToString(), table_)});
+        nl::Neighbour n;
+        n.family = FamilyOf(ip);
+        n.ifindex = p->second.index;
+        n.dst = ip;
+        batch.push_back({nl::DeleteNeighbour(n), fmt::format("neigh del {} dev {}", ip.ToString(), ifname)});
+    }
+    for (const auto& [ifname, p] : ports_) {
+        if (p.rules)
+            for (auto& r : PortRules(ifname, false)) batch.push_back(std::move(r));
+        if (!config_.gateway_ip.empty()) {
+            bgp::Prefix gw{config_.gateway_ip, config_.gateway_prefix_length};
+            batch.push_back({nl::DeleteAddress(p.index, gw),
+                             fmt::format("addr del {} dev {}", gw.ToString(), ifname)});
+        }
+    }
+    for (auto& r : PortRules(vx_name_, false)) batch.push_back(std::move(r));
+    for (uint8_t v : {uint8_t{4}, uint8_t{6}}) {
+        nl::Route unreachable;
+        unreachable.destination = DefaultOf(v);
+        unreachable.table = table_;
+        unreachable.type = nl::RouteType::kUnreachable;
+        unreachable.metric = kUnreachableMetric;
+        batch.push_back({nl::DeleteRoute(unreachable),
+                         fmt::format("route del unreachable {} table {}",
+                                     unreachable.destination.ToString(), table_)});
+    }
+    batch.push_back({nl::DeleteLink(nl::LinkRef::ByName(vx_name_)), "link del " + vx_name_});
+    remotes_.clear();
+    pes_.clear();
+    endpoints_.clear();
+    ports_.clear();
+    driver_.Submit(std::move(batch));
+    return {};
+}
+
+bool IpvpnLinuxInstance::WantsRoute(const nl::RouteInfo& r) const {
+    if (r.table != table_) return false;
+    if (r.type == static_cast<uint8_t>(nl::RouteType::kUnreachable) && r.destination.length == 0)
+        return true;
+    if (remotes_.count(r.destination)) return true;
+    for (const auto& [key, direction] : endpoints_)
+        if (!std::get<1>(key).empty() && HostPrefixOf(std::get<1>(key)) == r.destination) return true;
+    return false;
+}
+
+bool IpvpnLinuxInstance::WantsRule(const nl::Rule& r) const {
+    if (r.table != table_) return false;
+    if (r.iif == vx_name_) return true;
+    auto p = ports_.find(r.iif);
+    return p != ports_.end() && p->second.rules;
+}
+
+json IpvpnLinuxInstance::ToJson() const {
+    json ports = json::object();
+    for (const auto& [name, p] : ports_)
+        ports[name] = {{"ifindex", p.index}, {"endpoints", p.endpoints}, {"rules", p.rules}};
+    json routes = json::array();
+    for (const auto& [prefix, hops] : remotes_) {
+        json nh = json::array();
+        for (const auto& [pe, vni] : hops) nh.push_back({{"via", pe.ToString()}, {"vni", vni}});
+        routes.push_back({{"prefix", prefix.ToString()}, {"next_hops", nh}});
+    }
+    json pes = json::object();
+    for (const auto& [pe, s] : pes_)
+        pes[pe.ToString()] = {{"router_mac", s.router_mac.ToString()}, {"vni", s.vni}, {"prefixes", s.refs}};
+    return json{
+        {"table", table_},
+        {"vxlan_if", vx_name_},
+        {"vni", config_.instance_label},
+        {"gateway", config_.gateway_ip.empty() ? json(nullptr)
+                                               : json(fmt::format("{}/{}", config_.gateway_ip.ToString(),
+                                                                  config_.gateway_prefix_length))},
+        {"ports", ports},
+        {"routes", routes},
+        {"remote_pes", pes},
+        {"cleaned_up", cleaned_},
+    };
+}
+
+// ---------------------------------------------------------------------------
+// The driver.
+
+IpvpnLinuxDriver::IpvpnLinuxDriver(IpvpnLinuxOptions options, std::unique_ptr<KernelAccess> kernel,
+                                   boost::asio::io_context* io)
+    : options_(std::move(options)), kernel_(std::move(kernel)), io_(io) {}
+
+IpvpnLinuxDriver::~IpvpnLinuxDriver() {
+    *alive_ = false;
+    if (reconcile_timer_) static_cast<boost::asio::steady_timer*>(reconcile_timer_.get())->cancel();
+}
+
+std::string IpvpnLinuxDriver::VxlanName(uint32_t instance_id) {
+    return fmt::format("vrfvx-{}", instance_id);
+}
+
+void IpvpnLinuxDriver::RecordError(std::string text) {
+    spdlog::warn("dataplane ipvpn linux: {}", text);
+    ++failures_;
+    errors_.push_back(std::move(text));
+    while (errors_.size() > kMaxErrors) errors_.pop_front();
+}
+
+void IpvpnLinuxDriver::Submit(std::vector<nl::Request> batch) {
+    if (batch.empty()) return;
+    ++batches_;
+    requests_ += batch.size();
+    // Benign outcomes are judged against the request they answer.
+    auto kinds = std::make_shared<std::vector<nl::Request>>();
+    kinds->reserve(batch.size());
+    for (const auto& r : batch) kinds->push_back(nl::Request{r.message, {}});
+    std::weak_ptr<bool> alive = alive_;
+    kernel_->Async().Submit(std::move(batch), [this, alive, kinds](std::vector<nl::Result> results) {
+        if (alive.expired()) return;
+        for (size_t i = 0; i < results.size(); ++i)
+            if (!results[i].ok() && !(i < kinds->size() && Benign((*kinds)[i], results[i].error)))
+                RecordError(results[i].ToString());
+    });
+}
+
+void IpvpnLinuxDriver::Forget(uint32_t instance_id) { instances_.erase(instance_id); }
+
+IpvpnLinuxDriver::Leftovers IpvpnLinuxDriver::FindOurs() {
+    Leftovers l;
+    for (const auto& link : kernel_->Links())
+        if (link.name.rfind("vrfvx-", 0) == 0) l.links.insert(link.name);
+    for (uint8_t fam : {kAfInet, kAfInet6}) {
+        for (auto& rule : kernel_->Rules(fam))
+            if (rule.priority == options_.rule_priority && OwnsTable(rule.table))
+                l.rules.push_back(rule);
+        for (auto& route : kernel_->Routes(fam))
+            if (OwnsTable(route.table) &&
+                (route.protocol == nl::kRtprotBagpipe ||
+                 route.type == static_cast<uint8_t>(nl::RouteType::kUnreachable)))
+                l.routes.push_back(route);
+    }
+    return l;
+}
+
+size_t IpvpnLinuxDriver::Remove(const Leftovers& what) {
+    std::vector<nl::Request> batch;
+    for (const auto& r : what.routes) {
+        nl::Route route;
+        route.destination = r.destination;
+        route.table = r.table;
+        route.type = static_cast<nl::RouteType>(r.type);
+        route.protocol = r.protocol;
+        if (r.type == static_cast<uint8_t>(nl::RouteType::kUnreachable)) route.metric = kUnreachableMetric;
+        batch.push_back({nl::DeleteRoute(route), fmt::format("route del {} table {}",
+                                                             r.destination.ToString(), r.table)});
+    }
+    for (const auto& r : what.rules)
+        batch.push_back({nl::DeleteRule(r), fmt::format("rule del pref {} iif {} lookup {}",
+                                                        r.priority, r.iif, r.table)});
+    for (const auto& name : what.links)
+        batch.push_back({nl::DeleteLink(nl::LinkRef::ByName(name)), "link del " + name});
+    size_t removed = 0;
+    for (const auto& res : kernel_->Transact(std::move(batch))) {
+        if (res.ok()) ++removed;
+        else if (res.error != ENOENT && res.error != ESRCH && res.error != ENODEV)
+            RecordError(res.ToString());
+    }
+    return removed;
+}
+
+DataplaneStatus IpvpnLinuxDriver::ResetState() {
+    Leftovers l = FindOurs();
+    if (options_.reconcile) {
+        spdlog::info("dataplane ipvpn linux: reconcile: found {} device(s), {} rule(s), {} route(s) "
+                     "of a previous run; kept for {} s",
+                     l.links.size(), l.rules.size(), l.routes.size(), options_.reconcile_grace.count());
+        leftovers_ = std::move(l);
+        return {};
+    }
+    const size_t n = Remove(l);
+    spdlog::info("dataplane ipvpn linux: reset: removed {} object(s)", n);
+    return {};
+}
+
+DataplaneStatus IpvpnLinuxDriver::Initialize() {
+    if (initialized_) return {};
+    features_ = kernel_->Features();
+    if (!features_.vxlan)
+        return DataplaneStatus::Unavailable("kernel: no VXLAN devices (CONFIG_VXLAN): the IP-VPN "
+                                            "linux driver cannot work");
+    std::string error;
+    for (const char* path : {"net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding"})
+        if (!kernel_->WriteSysctl(path, "1", &error)) RecordError(error);
+    initialized_ = true;
+    if (leftovers_ && io_) {
+        auto timer = std::make_shared<boost::asio::steady_timer>(*io_, options_.reconcile_grace);
+        std::weak_ptr<bool> alive = alive_;
+        timer->async_wait([this, alive](const boost::system::error_code& ec) {
+            if (ec || alive.expired()) return;
+            ReconcileNow();
+        });
+        reconcile_timer_ = timer;
+    }
+    return {};
+}
+
+bool IpvpnLinuxDriver::StillWanted(const nl::RouteInfo& route) const {
+    for (const auto& [id, inst] : instances_)
+        if (inst->WantsRoute(route)) return true;
+    return false;
+}
+
+bool IpvpnLinuxDriver::StillWanted(const nl::Rule& rule) const {
+    for (const auto& [id, inst] : instances_)
+        if (inst->WantsRule(rule)) return true;
+    return false;
+}
+
+size_t IpvpnLinuxDriver::ReconcileNow() {
+    if (!leftovers_) return 0;
+    Leftovers stale;
+    for (const auto& r : leftovers_->routes)
+        if (!StillWanted(r)) stale.routes.push_back(r);
+    for (const auto& r : leftovers_->rules)
+        if (!StillWanted(r)) stale.rules.push_back(r);
+    for (const auto& name : leftovers_->links) {
+        bool used = false;
+        for (const auto& [id, inst] : instances_) used = used || VxlanName(id) == name;
+        if (!used) stale.links.insert(name);
+    }
+    leftovers_.reset();
+    const size_t n = Remove(stale);
+    spdlog::info("dataplane ipvpn linux: reconcile: removed {} stale object(s) of a previous run", n);
+    return n;
+}
+
+DataplaneResult<std::unique_ptr<VpnInstanceDataplane>> IpvpnLinuxDriver::CreateInstance(
+    const InstanceConfig& config) {
+    if (!initialized_) return DataplaneStatus::FailedPrecondition("driver not initialized");
+    if (config.instance_label == 0 || config.instance_label > 0xffffff)
+        return DataplaneStatus::InvalidArgument(
+            fmt::format("VNI {} out of range 1..16777215", config.instance_label));
+    const std::string vx = VxlanName(config.instance_id);
+    const uint32_t table = TableOf(config.instance_id);
+    std::vector<nl::Request> batch;
+    // An adopted device must have the right VNI; otherwise it is replaced.
+    bool adopt = false;
+    for (const auto& link : kernel_->Links())
+        if (link.name == vx) {
+            adopt = link.kind == "vxlan" && link.vxlan_id == config.instance_label &&
+                    link.vxlan_local == options_.local_address &&
+                    link.vxlan_port == options_.vxlan_dst_port;
+            if (!adopt) batch.push_back({nl::DeleteLink(nl::LinkRef::ByName(vx)), "link del " + vx});
+        }
+    if (!adopt) {
+        nl::VxlanParams p;
+        p.vni = config.instance_label;
+        p.local = options_.local_address;
+        p.dst_port = options_.vxlan_dst_port;
+        p.learning = false;
+        batch.push_back({nl::NewVxlanLink(vx, p),
+                         fmt::format("link add {} type vxlan id {} local {} dstport {} nolearning",
+                                     vx, p.vni, p.local.ToString(), p.dst_port)});
+    }
+    batch.push_back({nl::SetLinkAddress(nl::LinkRef::ByName(vx), options_.router_mac),
+                     fmt::format("link set {} address {}", vx, options_.router_mac.ToString())});
+    batch.push_back({nl::SetLinkUp(nl::LinkRef::ByName(vx), true), "link set " + vx + " up"});
+    for (uint8_t fam : {kAfInet, kAfInet6}) {
+        nl::Rule rule;
+        rule.family = fam;
+        rule.priority = options_.rule_priority;
+        rule.iif = vx;
+        rule.table = table;
+        batch.push_back({nl::AddRule(rule), fmt::format("rule add iif {} lookup {}", vx, table)});
+    }
+    for (uint8_t v : {uint8_t{4}, uint8_t{6}}) {
+        nl::Route unreachable;
+        unreachable.destination = DefaultOf(v);
+        unreachable.table = table;
+        unreachable.type = nl::RouteType::kUnreachable;
+        unreachable.metric = kUnreachableMetric;
+        batch.push_back({nl::AddRoute(unreachable, true),
+                         fmt::format("route replace unreachable {} table {} metric {}",
+                                     unreachable.destination.ToString(), table, kUnreachableMetric)});
+    }
+    std::string failure;
+    for (const auto& res : kernel_->Transact(std::move(batch))) {
+        if (res.ok() || res.error == EEXIST) continue;
+        if (failure.empty()) failure = res.ToString();
+        RecordError(res.ToString());
+    }
+    auto index = kernel_->IndexOf(vx);
+    if (!failure.empty() || !index)
+        return DataplaneStatus::Error(DataplaneErrorCode::kInternal,
+                                      failure.empty() ? vx + ": not created" : failure);
+    std::string error;
+    if (!kernel_->WriteSysctl(fmt::format("net/ipv4/conf/{}/rp_filter", vx), "0", &error))
+        RecordError(error);
+    auto inst = std::make_unique<IpvpnLinuxInstance>(*this, config, *index);
+    instances_[config.instance_id] = inst.get();
+    return std::unique_ptr<VpnInstanceDataplane>(std::move(inst));
+}
+
+EncapsulationSet IpvpnLinuxDriver::SupportedEncapsulations() const {
+    return EncapsulationSet{Encapsulation::kVxlan};
+}
+
+DataplaneStatus IpvpnLinuxDriver::ValidateDirection(Direction) const { return {}; }
+
+json IpvpnLinuxDriver::ToJson() const {
+    json errors = json::array();
+    for (const auto& e : errors_) errors.push_back(e);
+    json instances = json::array();
+    for (const auto& [id, inst] : instances_) instances.push_back(id);
+    return json{
+        {"name", "linux"},
+        {"type", "ipvpn"},
+        {"local_address", options_.local_address.ToString()},
+        {"supported_encaps", SupportedEncapsulations().Names()},
+        {"router_mac", options_.router_mac.ToString()},
+        {"mode", "routing tables + policy rules, VXLAN (E-VPN type 5)"},
+        {"kernel_features", nl::ToJson(features_)},
+        {"config", options_.config},
+        {"instances", instances},
+        {"reconcile_pending", leftovers_.has_value()},
+        {"stats", {{"batches", batches_}, {"requests", requests_}, {"failures", failures_}}},
+        {"errors", errors},
+    };
+}
+
+}  // namespace bagpipe::dataplane

@@ -1,0 +1,492 @@
+// The IP-VPN linux driver: the netlink requests it makes (fake kernel), its
+// options, reconcile, and one run against a real kernel in a private
+// network namespace.
+#include "dataplane/linux/ipvpn_linux_driver.h"
+
+#include <gtest/gtest.h>
+#include <linux/rtnetlink.h>
+
+#include <boost/asio/io_context.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include <sched.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+namespace bagpipe::dataplane {
+namespace {
+
+namespace nl = netlink;
+
+bgp::IpAddress Ip(const char* s) { return *bgp::IpAddress::Parse(s); }
+bgp::MacAddress Mac(const char* s) { return *bgp::MacAddress::Parse(s); }
+bgp::Prefix Pfx(const char* s) { return *bgp::Prefix::Parse(s); }
+
+// A kernel that answers from tables the test fills and records every request.
+class FakeKernel final : public KernelAccess, public nl::RequestSink {
+public:
+    std::map<std::string, int32_t> indexes{{"tap1", 11}, {"tap2", 12}};
+    std::vector<nl::LinkInfo> links;
+    std::vector<nl::RouteInfo> routes;
+    std::vector<nl::Rule> rules;
+    std::vector<std::vector<nl::Request>> sync_batches;
+    std::vector<std::vector<nl::Request>> async_batches;
+    std::vector<std::pair<std::string, std::string>> sysctls;
+    int32_t next_index = 100;
+
+    std::optional<int32_t> IndexOf(std::string_view name) override {
+        auto it = indexes.find(std::string(name));
+        if (it == indexes.end()) return std::nullopt;
+        return it->second;
+    }
+    std::vector<nl::LinkInfo> Links() override { return links; }
+    std::vector<nl::RouteInfo> Routes(uint8_t family) override {
+        std::vector<nl::RouteInfo> out;
+        for (auto& r : routes)
+            if (r.family == family) out.push_back(r);
+        return out;
+    }
+    std::vector<nl::Rule> Rules(uint8_t family) override {
+        std::vector<nl::Rule> out;
+        for (auto& r : rules)
+            if (r.family == family) out.push_back(r);
+        return out;
+    }
+    std::vector<nl::Result> Transact(std::vector<nl::Request> batch) override {
+        std::vector<nl::Result> out;
+        for (auto& r : batch) {
+            out.push_back(nl::Result{r.label, 0, {}, {}});
+            // a created link gets an index
+            if (r.message.type() == RTM_NEWLINK && r.label.rfind("link add ", 0) == 0) {
+                std::string name = r.label.substr(9, r.label.find(' ', 9) - 9);
+                indexes[name] = next_index++;
+            }
+        }
+        sync_batches.push_back(std::move(batch));
+        return out;
+    }
+    nl::RequestSink& Async() override { return *this; }
+    void Submit(std::vector<nl::Request> batch, nl::BatchCallback) override {
+        async_batches.push_back(std::move(batch));
+    }
+    bool WriteSysctl(const std::string& path, const std::string& value, std::string*) override {
+        sysctls.emplace_back(path, value);
+        return true;
+    }
+    nl::KernelFeatures Features() override { return nl::KernelFeatures{false, false, false, true}; }
+
+    // Labels of every request of the last async batch.
+    std::vector<std::string> LastAsync() const {
+        std::vector<std::string> out;
+        if (!async_batches.empty())
+            for (auto& r : async_batches.back()) out.push_back(r.label);
+        return out;
+    }
+    std::vector<std::string> AllSync() const {
+        std::vector<std::string> out;
+        for (auto& b : sync_batches)
+            for (auto& r : b) out.push_back(r.label);
+        return out;
+    }
+};
+
+IpvpnLinuxOptions Options(bool reconcile = true) {
+    config::DataplaneDriverConfig c;
+    c.driver = c.configured_driver = "linux";
+    c.local_address = Ip("192.0.2.1");
+    if (!reconcile) c.options["reconcile"] = "False";
+    auto o = IpvpnLinuxOptions::FromConfig(c);
+    EXPECT_TRUE(o.ok()) << o.status().message();
+    return o.value();
+}
+
+InstanceConfig Instance(uint32_t id = 1, uint32_t vni = 5001) {
+    InstanceConfig c;
+    c.instance_id = id;
+    c.external_id = "red";
+    c.gateway_ip = Ip("10.1.1.1");
+    c.gateway_prefix_length = 24;
+    c.instance_label = vni;
+    return c;
+}
+
+bool Has(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+struct Fixture : ::testing::Test {
+    FakeKernel* kernel = nullptr;
+    std::unique_ptr<IpvpnLinuxDriver> driver;
+    std::unique_ptr<VpnInstanceDataplane> vrf;
+
+    void Make(IpvpnLinuxOptions o = Options(), bool with_instance = true) {
+        auto k = std::make_unique<FakeKernel>();
+        kernel = k.get();
+        Prepare(*kernel);
+        driver = std::make_unique<IpvpnLinuxDriver>(std::move(o), std::move(k), nullptr);
+        ASSERT_TRUE(driver->ResetState().ok());
+        ASSERT_TRUE(driver->Initialize().ok());
+        if (!with_instance) return;
+        auto r = driver->CreateInstance(Instance());
+        ASSERT_TRUE(r.ok()) << r.status().message();
+        vrf = std::move(r).value();
+    }
+    virtual void Prepare(FakeKernel&) {}
+
+    RemoteEndpoint Remote(const char* prefix, const char* pe, uint32_t vni = 7001,
+                          const char* mac = "02:bb:c0:00:02:02") {
+        RemoteEndpoint e;
+        e.prefix = Pfx(prefix);
+        e.remote_pe = Ip(pe);
+        e.label = vni;
+        e.encaps = {Encapsulation::kVxlan};
+        e.router_mac = Mac(mac);
+        e.nlri = std::string("type5 ") + prefix;
+        return e;
+    }
+};
+
+TEST(IpvpnLinuxOptions, DefaultsAndErrors) {
+    IpvpnLinuxOptions o = Options();
+    EXPECT_EQ(o.vxlan_dst_port, 4789);
+    EXPECT_EQ(o.table_base, 1000u);
+    EXPECT_EQ(o.router_mac, Mac("02:bb:c0:00:02:01"));  // 02:bb + 192.0.2.1
+    EXPECT_TRUE(o.reconcile);
+
+    config::DataplaneDriverConfig c;
+    c.local_address = Ip("192.0.2.1");
+    c.options["vxlan_dst_port"] = "70000";
+    auto bad = IpvpnLinuxOptions::FromConfig(c);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.status().code(), DataplaneErrorCode::kInvalidArgument);
+    EXPECT_EQ(bad.status().message(), "vxlan_dst_port = 70000: not an integer in 1..65535");
+    c.options = {{"reconcile", "maybe"}};
+    EXPECT_EQ(IpvpnLinuxOptions::FromConfig(c).status().message(),
+              "reconcile = maybe: not a boolean (True or False)");
+    c.options = {{"router_mac", "02:00:00:00:00:99"}};
+    EXPECT_EQ(IpvpnLinuxOptions::FromConfig(c).value().router_mac, Mac("02:00:00:00:00:99"));
+    c.local_address = {};
+    c.options.clear();
+    EXPECT_FALSE(IpvpnLinuxOptions::FromConfig(c).ok());
+}
+
+TEST_F(Fixture, InstanceGetsVxlanDeviceRulesAndUnreachableDefault) {
+    Make();
+    auto sync = kernel->AllSync();
+    EXPECT_TRUE(Has(sync, "link add vrfvx-1 type vxlan id 5001 local 192.0.2.1 dstport 4789 nolearning"));
+    EXPECT_TRUE(Has(sync, "link set vrfvx-1 address 02:bb:c0:00:02:01"));
+    EXPECT_TRUE(Has(sync, "rule add iif vrfvx-1 lookup 1001"));
+    EXPECT_TRUE(Has(sync, "route replace unreachable 0.0.0.0/0 table 1001 metric 4294967295"));
+    EXPECT_TRUE(Has(sync, "route replace unreachable ::/0 table 1001 metric 4294967295"));
+    EXPECT_EQ(driver->SupportedEncapsulations(), EncapsulationSet{Encapsulation::kVxlan});
+    EXPECT_EQ(driver->RouterMac(), Mac("02:bb:c0:00:02:01"));
+    EXPECT_TRUE(driver->EcmpSupport());
+    // forwarding on, rp_filter off on the VXLAN device
+    bool fwd = false, rp = false;
+    for (auto& [path, value] : kernel->sysctls) {
+        fwd = fwd || (path == "net/ipv4/ip_forward" && value == "1");
+        rp = rp || (path == "net/ipv4/conf/vrfvx-1/rp_filter" && value == "0");
+    }
+    EXPECT_TRUE(fwd);
+    EXPECT_TRUE(rp);
+    // VNI out of range
+    EXPECT_EQ(driver->CreateInstance(Instance(2, 0)).status().code(), DataplaneErrorCode::kInvalidArgument);
+}
+
+TEST_F(Fixture, PlugAddsGatewayRuleHostRouteAndNeighbour) {
+    Make();
+    LocalPort port{"tap1", std::nullopt, std::nullopt};
+    ASSERT_TRUE(vrf->VifPlugged(Mac("52:54:00:00:00:01"), Ip("10.1.1.10"), port, 17, Direction::kBoth).ok());
+    auto a = kernel->LastAsync();
+    EXPECT_TRUE(Has(a, "addr add 10.1.1.1/24 dev tap1"));
+    EXPECT_TRUE(Has(a, "rule add iif tap1 lookup 1001"));
+    EXPECT_TRUE(Has(a, "rule add -6 iif tap1 lookup 1001"));
+    EXPECT_TRUE(Has(a, "route replace 10.1.1.10/32 dev tap1 table 1001"));
+    EXPECT_TRUE(Has(a, "neigh replace 10.1.1.10 lladdr 52:54:00:00:00:01 dev tap1"));
+    // a second endpoint on the port: no second rule
+    ASSERT_TRUE(vrf->VifPlugged(Mac("52:54:00:00:00:02"), Ip("10.1.1.11"), port, 18, Direction::kBoth).ok());
+    a = kernel->LastAsync();
+    EXPECT_FALSE(Has(a, "rule add iif tap1 lookup 1001"));
+    EXPECT_TRUE(Has(a, "route replace 10.1.1.11/32 dev tap1 table 1001"));
+    // from-port: rule only; to-port: route only
+    LocalPort port2{"tap2", std::nullopt, std::nullopt};
+    ASSERT_TRUE(vrf->VifPlugged(Mac("52:54:00:00:00:03"), Ip("10.1.1.12"), port2, 19, Direction::kFromPort).ok());
+    a = kernel->LastAsync();
+    EXPECT_TRUE(Has(a, "rule add iif tap2 lookup 1001"));
+    EXPECT_FALSE(Has(a, "route replace 10.1.1.12/32 dev tap2 table 1001"));
+    // an unknown interface is a clear error
+    LocalPort nope{"nope0", std::nullopt, std::nullopt};
+    auto st = vrf->VifPlugged(Mac("52:54:00:00:00:04"), Ip("10.1.1.13"), nope, 20, Direction::kBoth);
+    EXPECT_EQ(st.code(), DataplaneErrorCode::kInvalidArgument);
+    EXPECT_EQ(st.message(), "interface nope0 does not exist");
+    // unplug of the first endpoint keeps the port's rule; the last removes it
+    ASSERT_TRUE(vrf->VifUnplugged(Mac("52:54:00:00:00:01"), Ip("10.1.1.10"), port, 17, Direction::kBoth, false).ok());
+    a = kernel->LastAsync();
+    EXPECT_TRUE(Has(a, "route del 10.1.1.10/32 table 1001"));
+    EXPECT_FALSE(Has(a, "rule del iif tap1 lookup 1001"));
+    ASSERT_TRUE(vrf->VifUnplugged(Mac("52:54:00:00:00:02"), Ip("10.1.1.11"), port, 18, Direction::kBoth, true).ok());
+    a = kernel->LastAsync();
+    EXPECT_TRUE(Has(a, "rule del iif tap1 lookup 1001"));
+    EXPECT_TRUE(Has(a, "addr del 10.1.1.1/24 dev tap1"));
+}
+
+TEST_F(Fixture, RemotePrefixesOverVxlanWithEcmp) {
+    Make();
+    auto no_mac = Remote("10.2.2.0/24", "192.0.2.2");
+    no_mac.router_mac.reset();
+    EXPECT_EQ(vrf->SetupRemoteEndpoint(no_mac).code(), DataplaneErrorCode::kInvalidArgument);
+    auto mpls = Remote("10.2.2.0/24", "192.0.2.2");
+    mpls.encaps = {Encapsulation::kMpls};
+    EXPECT_EQ(vrf->SetupRemoteEndpoint(mpls).code(), DataplaneErrorCode::kInvalidArgument);
+
+    ASSERT_TRUE(vrf->SetupRemoteEndpoint(Remote("10.2.2.0/24", "192.0.2.2")).ok());
+    auto a = kernel->LastAsync();
+    ASSERT_EQ(a.size(), 3u);
+    EXPECT_EQ(a[0], "fdb replace 02:bb:c0:00:02:02 dev vrfvx-1 dst 192.0.2.2 vni 7001 self permanent");
+    EXPECT_EQ(a[1], "neigh replace 192.0.2.2 lladdr 02:bb:c0:00:02:02 dev vrfvx-1 nud permanent");
+    EXPECT_EQ(a[2], "route replace 10.2.2.0/24 table 1001 (1 next hop(s), last via 192.0.2.2 dev vrfvx-1)");
+    // the route message itself: table 1001 (RTA_TABLE), protocol 19, onlink via the PE
+    auto route = nl::ParseRoute(kernel->async_batches.back()[2].message.bytes);
+    ASSERT_TRUE(route.has_value());
+    EXPECT_EQ(route->table, 1001u);
+    EXPECT_EQ(route->protocol, nl::kRtprotBagpipe);
+    EXPECT_EQ(route->gateway, Ip("192.0.2.2"));
+    EXPECT_EQ(route->oif, 100);  // the fake's index of vrfvx-1
+
+    // a second PE for the same prefix: one multipath route with 2 next hops
+    ASSERT_TRUE(vrf->SetupRemoteEndpoint(Remote("10.2.2.0/24", "192.0.2.3", 7002, "02:bb:c0:00:02:03")).ok());
+    route = nl::ParseRoute(kernel->async_batches.back().back().message.bytes);
+    ASSERT_TRUE(route.has_value());
+    EXPECT_EQ(route->multipath_count, 2u);
+    // a second prefix via the first PE: no new neighbour/FDB entry
+    ASSERT_TRUE(vrf->SetupRemoteEndpoint(Remote("10.2.3.0/24", "192.0.2.2")).ok());
+    EXPECT_EQ(kernel->LastAsync().size(), 1u);
+    // the first PE leaves 10.2.2.0/24: back to one next hop, its entries stay (10.2.3.0/24)
+    ASSERT_TRUE(vrf->RemoveRemoteEndpoint(Remote("10.2.2.0/24", "192.0.2.2")).ok());
+    a = kernel->LastAsync();
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0], "route replace 10.2.2.0/24 table 1001 (1 next hop(s))");
+    ASSERT_TRUE(vrf->RemoveRemoteEndpoint(Remote("10.2.3.0/24", "192.0.2.2")).ok());
+    a = kernel->LastAsync();
+    EXPECT_TRUE(Has(a, "route del 10.2.3.0/24 table 1001"));
+    EXPECT_TRUE(Has(a, "neigh del 192.0.2.2 dev vrfvx-1"));
+    EXPECT_TRUE(Has(a, "fdb del 02:bb:c0:00:02:02 dev vrfvx-1 dst 192.0.2.2"));
+    // removing what is not there changes nothing
+    const size_t n = kernel->async_batches.size();
+    ASSERT_TRUE(vrf->RemoveRemoteEndpoint(Remote("10.9.9.0/24", "192.0.2.9")).ok());
+    EXPECT_EQ(kernel->async_batches.size(), n);
+
+    auto j = vrf->ToJson();
+    EXPECT_EQ(j["table"], 1001);
+    EXPECT_EQ(j["routes"].size(), 1u);
+    EXPECT_EQ(j["remote_pes"]["192.0.2.3"]["router_mac"], "02:bb:c0:00:02:03");
+}
+
+TEST_F(Fixture, CleanupRemovesEverythingOfTheInstance) {
+    Make();
+    LocalPort port{"tap1", std::nullopt, std::nullopt};
+    ASSERT_TRUE(vrf->VifPlugged(Mac("52:54:00:00:00:01"), Ip("10.1.1.10"), port, 17, Direction::kBoth).ok());
+    ASSERT_TRUE(vrf->SetupRemoteEndpoint(Remote("10.2.2.0/24", "192.0.2.2")).ok());
+    ASSERT_TRUE(vrf->Cleanup().ok());
+    auto a = kernel->LastAsync();
+    for (const char* want : {"route del 10.2.2.0/24 table 1001", "route del 10.1.1.10/32 table 1001",
+                             "rule del iif tap1 lookup 1001", "rule del iif vrfvx-1 lookup 1001",
+                             "addr del 10.1.1.1/24 dev tap1", "route del unreachable 0.0.0.0/0 table 1001",
+                             "link del vrfvx-1"})
+        EXPECT_TRUE(Has(a, want)) << want;
+    EXPECT_EQ(vrf->SetupRemoteEndpoint(Remote("10.2.2.0/24", "192.0.2.2")).code(),
+              DataplaneErrorCode::kFailedPrecondition);
+}
+
+// A previous run left VRF 1 (still wanted) and VRF 9 (not).
+struct ReconcileFixture : Fixture {
+    void Prepare(FakeKernel& k) override {
+        nl::LinkInfo l1;
+        l1.index = 50;
+        l1.name = "vrfvx-1";
+        l1.kind = "vxlan";
+        l1.vxlan_id = 5001;
+        l1.vxlan_local = Ip("192.0.2.1");
+        l1.vxlan_port = 4789;
+        nl::LinkInfo l9 = l1;
+        l9.index = 59;
+        l9.name = "vrfvx-9";
+        l9.vxlan_id = 5009;
+        k.links = {l1, l9};
+        k.indexes["vrfvx-1"] = 50;
+        k.indexes["vrfvx-9"] = 59;
+        auto route = [](const char* p, uint32_t table, uint8_t type = 1) {
+            nl::RouteInfo r;
+            r.family = 2;
+            r.destination = Pfx(p);
+            r.table = table;
+            r.protocol = nl::kRtprotBagpipe;
+            r.type = type;
+            return r;
+        };
+        k.routes = {route("10.2.2.0/24", 1001), route("10.7.7.0/24", 1001),
+                    route("0.0.0.0/0", 1001, 7), route("10.9.9.0/24", 1009),
+                    route("10.5.5.0/24", 254)};  // main table: not ours
+        nl::Rule r1;
+        r1.family = 2;
+        r1.priority = 1000;
+        r1.iif = "vrfvx-1";
+        r1.table = 1001;
+        nl::Rule r9 = r1;
+        r9.iif = "vrfvx-9";
+        r9.table = 1009;
+        nl::Rule other = r1;
+        other.priority = 500;  // not our priority
+        k.rules = {r1, r9, other};
+    }
+};
+
+TEST_F(ReconcileFixture, RestartKeepsWhatIsStillWantedAndRemovesTheRest) {
+    Make();
+    // the device is adopted, not re-created
+    for (auto& l : kernel->AllSync()) EXPECT_EQ(l.find("link add"), std::string::npos) << l;
+    EXPECT_TRUE(driver->ToJson()["reconcile_pending"].get<bool>());
+    // routes come back for 10.2.2.0/24 only
+    ASSERT_TRUE(vrf->SetupRemoteEndpoint(Remote("10.2.2.0/24", "192.0.2.2")).ok());
+    kernel->sync_batches.clear();
+    EXPECT_EQ(driver->ReconcileNow(), 4u);  // 10.7.7.0/24, 10.9.9.0/24, VRF 9's rule and device
+    auto removed = kernel->AllSync();
+    EXPECT_TRUE(Has(removed, "route del 10.7.7.0/24 table 1001"));
+    EXPECT_TRUE(Has(removed, "route del 10.9.9.0/24 table 1009"));
+    EXPECT_TRUE(Has(removed, "rule del pref 1000 iif vrfvx-9 lookup 1009"));
+    EXPECT_TRUE(Has(removed, "link del vrfvx-9"));
+    EXPECT_FALSE(Has(removed, "route del 10.2.2.0/24 table 1001"));
+    EXPECT_FALSE(Has(removed, "route del 0.0.0.0/0 table 1001"));
+    EXPECT_FALSE(Has(removed, "link del vrfvx-1"));
+    for (auto& l : removed) EXPECT_EQ(l.find("10.5.5.0"), std::string::npos) << l;
+    EXPECT_FALSE(driver->ToJson()["reconcile_pending"].get<bool>());
+    EXPECT_EQ(driver->ReconcileNow(), 0u);
+}
+
+TEST_F(ReconcileFixture, ResetWithoutReconcileRemovesAllOfOurs) {
+    Make(Options(false), false);
+    auto removed = kernel->AllSync();
+    EXPECT_TRUE(Has(removed, "link del vrfvx-1"));
+    EXPECT_TRUE(Has(removed, "link del vrfvx-9"));
+    EXPECT_TRUE(Has(removed, "route del 10.2.2.0/24 table 1001"));
+    EXPECT_TRUE(Has(removed, "route del 0.0.0.0/0 table 1001"));
+    EXPECT_TRUE(Has(removed, "rule del pref 1000 iif vrfvx-1 lookup 1001"));
+    EXPECT_FALSE(Has(removed, "rule del pref 500 iif vrfvx-1 lookup 1001"));
+    for (auto& l : removed) EXPECT_EQ(l.find("10.5.5.0"), std::string::npos) << l;
+}
+
+// ---------------------------------------------------------------------------
+// A real kernel, in a private network namespace.
+
+// Three sockets in one new anonymous namespace (the driver's two and the
+// test's own); nullopt when namespaces cannot be created.
+std::optional<std::array<nl::NetlinkSocket, 3>> SocketsInNewNamespace(std::string* why) {
+    std::optional<std::array<nl::NetlinkSocket, 3>> out;
+    std::thread t([&] {
+        if (::unshare(CLONE_NEWNET) != 0) {
+            *why = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
+            return;
+        }
+        auto a = nl::NetlinkSocket::Open();
+        auto b = nl::NetlinkSocket::Open();
+        auto c = nl::NetlinkSocket::Open();
+        if (!a || !b || !c) {
+            *why = "netlink socket in the new namespace failed";
+            return;
+        }
+        out.emplace(std::array<nl::NetlinkSocket, 3>{std::move(a).value(), std::move(b).value(),
+                                                     std::move(c).value()});
+    });
+    t.join();
+    return out;
+}
+
+TEST(IpvpnLinuxKernel, ProgramsAndCleansARealNamespace) {
+    std::string why;
+    auto sockets = SocketsInNewNamespace(&why);
+    if (!sockets) GTEST_SKIP() << "no private network namespace: " << why;
+    nl::NetlinkSocket& check = (*sockets)[2];
+    ASSERT_TRUE(check.Transact(nl::Request{nl::NewVethLink("tap1", "vm1"), "veth"}).ok());
+    const std::string scratch = ::testing::TempDir() + "ipvpn-sysctl-" + std::to_string(::getpid());
+    std::filesystem::create_directories(scratch + "/net/ipv4");
+    std::filesystem::create_directories(scratch + "/net/ipv6/conf/all");
+    std::filesystem::create_directories(scratch + "/net/ipv4/conf/vrfvx-1");
+    std::filesystem::create_directories(scratch + "/net/ipv4/conf/tap1");
+
+    boost::asio::io_context io;
+    auto kernel = MakeLinuxKernelAccess(io, std::move((*sockets)[0]), std::move((*sockets)[1]), scratch);
+    IpvpnLinuxDriver driver(Options(false), std::move(kernel), &io);
+    ASSERT_TRUE(driver.ResetState().ok());
+    ASSERT_TRUE(driver.Initialize().ok());
+    auto created = driver.CreateInstance(Instance());
+    ASSERT_TRUE(created.ok()) << created.status().message();
+    auto vrf = std::move(created).value();
+    LocalPort port{"tap1", std::nullopt, std::nullopt};
+    ASSERT_TRUE(vrf->VifPlugged(Mac("52:54:00:00:00:01"), Ip("10.1.1.10"), port, 17, Direction::kBoth).ok());
+    RemoteEndpoint e;
+    e.prefix = Pfx("10.2.2.0/24");
+    e.remote_pe = Ip("192.0.2.2");
+    e.label = 7001;
+    e.encaps = {Encapsulation::kVxlan};
+    e.router_mac = Mac("02:bb:c0:00:02:02");
+    ASSERT_TRUE(vrf->SetupRemoteEndpoint(e).ok());
+    RemoteEndpoint e2 = e;
+    e2.remote_pe = Ip("192.0.2.3");
+    e2.router_mac = Mac("02:bb:c0:00:02:03");
+    ASSERT_TRUE(vrf->SetupRemoteEndpoint(e2).ok());
+    io.run_for(std::chrono::milliseconds(300));
+    EXPECT_TRUE(driver.ToJson()["errors"].empty()) << driver.ToJson()["errors"].dump();
+
+    auto routes = [&] {
+        std::vector<nl::RouteInfo> out;
+        for (auto& m : check.Transact(nl::Request{nl::DumpRoutes(2), "dump"}).replies)
+            if (auto r = nl::ParseRoute(m); r && r->table == 1001) out.push_back(*r);
+        return out;
+    };
+    auto in_table = routes();
+    auto find = [&](const char* p) -> const nl::RouteInfo* {
+        for (auto& r : in_table)
+            if (r.destination == Pfx(p)) return &r;
+        return nullptr;
+    };
+    ASSERT_NE(find("10.2.2.0/24"), nullptr);
+    EXPECT_EQ(find("10.2.2.0/24")->multipath_count, 2u);  // ECMP
+    ASSERT_NE(find("10.1.1.10/32"), nullptr);
+    ASSERT_NE(find("0.0.0.0/0"), nullptr);
+    EXPECT_EQ(find("0.0.0.0/0")->type, 7);  // unreachable
+    auto vx = nl::ResolveIndex(check, "vrfvx-1");
+    ASSERT_TRUE(vx.has_value());
+    auto fdb = nl::ListNeighbours(check, nl::kFamilyBridge, *vx);
+    ASSERT_TRUE(fdb.has_value());
+    size_t router_macs = 0;
+    for (auto& n : *fdb)
+        if (n.entry.lladdr == Mac("02:bb:c0:00:02:02") && n.entry.dst == Ip("192.0.2.2") &&
+            n.entry.vni == 7001u)
+            ++router_macs;
+    EXPECT_EQ(router_macs, 1u);
+    size_t rules = 0;
+    for (auto& m : check.Transact(nl::Request{nl::DumpRules(2), "dump"}).replies)
+        if (auto r = nl::ParseRule(m); r && r->table == 1001) ++rules;
+    EXPECT_EQ(rules, 2u);  // iif vrfvx-1, iif tap1
+
+    ASSERT_TRUE(vrf->Cleanup().ok());
+    io.restart();
+    io.run_for(std::chrono::milliseconds(300));
+    EXPECT_TRUE(driver.ToJson()["errors"].empty()) << driver.ToJson()["errors"].dump();
+    EXPECT_TRUE(routes().empty());
+    EXPECT_FALSE(nl::ResolveIndex(check, "vrfvx-1").has_value());
+    rules = 0;
+    for (auto& m : check.Transact(nl::Request{nl::DumpRules(2), "dump"}).replies)
+        if (auto r = nl::ParseRule(m); r && r->table == 1001) ++rules;
+    EXPECT_EQ(rules, 0u);
+    std::filesystem::remove_all(scratch);
+}
+
+}  // namespace
+}  // namespace bagpipe::dataplane

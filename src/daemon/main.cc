@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/http_server.h"
@@ -20,6 +21,7 @@
 #include "api/lg_vpn.h"
 #include "api/vpn_api.h"
 #include "dataplane/driver_factory.h"
+#include "dataplane/linux/veth_pair.h"
 #include "vpn/vpn_manager.h"
 #include "api/log_ring.h"
 #include "api/looking_glass.h"
@@ -196,6 +198,22 @@ int main(int argc, char** argv) {
     vpn_cfg.bgp_local_address = cfg.bgp.local_address;
     vpn_cfg.router_id = cfg.bgp.router_id.v4();
     vpn_cfg.enable_rtc = cfg.bgp.enable_rtc;
+    // E-VPN → IP-VPN stitching: with a real E-VPN driver the veth pair is
+    // created over netlink (the dummy drivers need no interface).
+    std::optional<bagpipe::dataplane::netlink::NetlinkSocket> veth_socket;
+    if (cfg.evpn.driver != "dummy") {
+        if (auto s = bagpipe::dataplane::netlink::NetlinkSocket::Open(); s.ok()) {
+            veth_socket.emplace(std::move(s).value());
+            vpn_cfg.create_veth = [&veth_socket](const std::string& a, const std::string& b) {
+                return bagpipe::dataplane::netlink::CreateVethPair(*veth_socket, a, b);
+            };
+            vpn_cfg.delete_veth = [&veth_socket](const std::string& name) {
+                bagpipe::dataplane::netlink::DeleteVeth(*veth_socket, name);
+            };
+        } else {
+            spdlog::warn("bagpipe-bgp: netlink: {}: no E-VPN → IP-VPN stitching", s.status().message());
+        }
+    }
     bagpipe::vpn::VpnManager vpn_manager(route_sink, &speaker.rib(), vpn_cfg, std::move(drivers[0]),
                                          std::move(drivers[1]));
     speaker.set_loc_rib_observer(bagpipe::vpn::VpnManager::ObservedFamilies(),

@@ -7,6 +7,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -16,6 +18,23 @@
 #include "config/config.h"
 
 namespace bagpipe::dataplane {
+
+namespace {
+
+// arp_ignore = 1 and no IPv6 on our own bridge's host interface, when that
+// interface exists in this namespace (/proc/sys/net/.../<bridge>).
+void QuietBridge(const std::string& bridge) {
+    for (const auto& [path, value] :
+         {std::pair<std::string, const char*>{"/proc/sys/net/ipv4/conf/" + bridge + "/arp_ignore", "1"},
+          {"/proc/sys/net/ipv6/conf/" + bridge + "/disable_ipv6", "1"}}) {
+        if (!std::filesystem::exists(path)) continue;
+        std::ofstream f(path);
+        f << value;
+        if (!f) spdlog::warn("dataplane evpn linux: cannot write {}", path);
+    }
+}
+
+}  // namespace
 
 namespace nl = netlink;
 
@@ -571,6 +590,11 @@ DataplaneResult<std::unique_ptr<VpnInstanceDataplane>> EvpnLinuxDriver::CreateIn
                                   fmt::format("bridge link set dev {} learning off "
                                               "neigh_suppress on",
                                               st->vxlan)});
+                     // Our bridge is pure L2: it must not answer ARP for the
+                     // host's addresses (a stitched VRF's gateway on the
+                     // veth would otherwise be answered with the bridge's
+                     // MAC, and the traffic routed by the main table).
+                     if (st->own_bridge) QuietBridge(st->bridge);
                      return b;
                  },
                  {}});

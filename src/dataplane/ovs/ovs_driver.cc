@@ -192,7 +192,7 @@ DataplaneResult<OvsDriverOptions> OvsDriverOptions::FromConfig(
             o.mtu = static_cast<uint32_t>(*v);
         } else if (key == "ovsdb_connection") {
             o.ovsdb_connection = value;
-        } else if (key == "reconcile_grace_period") {
+        } else if (key == "reconcile_grace" || key == "reconcile_grace_period") {
             auto v = integer(86400);
             if (!v) return bad(key, value, "expected seconds (0..86400)");
             o.reconcile_grace = std::chrono::seconds(*v);

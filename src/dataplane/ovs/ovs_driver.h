@@ -38,7 +38,7 @@ namespace bagpipe::dataplane::ovs {
 //   hash_method = dp_hash        hash_method_param = 0
 //   ovsbr_interfaces_mtu = (MTU set on the ports the driver adds)
 //   ovsdb_connection = (ovs-vsctl --db=..., e.g. unix:/run/x/db.sock)
-//   reconcile = False            reconcile_grace_period = 30 (s)
+//   reconcile = False            reconcile_grace = 30 (s; also reconcile_grace_period)
 //   command_timeout = 10 (s)     ovs_ofctl = ovs-ofctl   ovs_vsctl = ovs-vsctl
 struct OvsDriverOptions {
     bgp::IpAddress local_address;

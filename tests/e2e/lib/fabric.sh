@@ -215,6 +215,8 @@ hold_time = $FAB_HOLD
 host = 127.0.0.1
 port = 8082
 EOF
+  # the clients connect (no connection collisions)
+  for c in "$@"; do printf '[BGP_PEER %s]\npassive = True\n' "$FAB_NET.$c" >>"$FAB_RUN/rr.conf"; done
   _fab_spawn rr "$FAB_RUN/rr.conf" "$FAB_RUN/rr.log"
 }
 

@@ -8,7 +8,8 @@
 #   1. VMs of VPN red on three hosts, in three subnets, ping each other (routed);
 #   2. VPN blue reuses red's addresses on the same hosts: each VPN reaches only its
 #      own VMs (blue cannot reach a red-only prefix; with blue's VM gone, blue does
-#      not reach red's VM of the same address);
+#      not reach red's VM of the same address); a VM reaches its own VRF's gateway
+#      address on the host, not another VRF's;
 #   3. ECMP: one address behind two hosts → one route with two next hops, reachable;
 #   4. detach → unreachable;
 #   5. the route reflector is killed and restarted → pings resume;
@@ -84,6 +85,15 @@ else
   bad "blue's b1 reaches 10.1.2.10 although blue's b2 is gone: VPNs are not isolated"
 fi
 check_ping "red's r1 still reaches r2 (10.1.2.10)" r1 10.1.2.10
+
+# the host's gateway addresses are per VRF too: green on h1 has gateway 10.77.0.1
+fab_vm h1 g1 52:54:00:00:03:01 10.77.0.10/24 10.77.0.1
+attach_vm h1 g1 green 64512:30 52:54:00:00:03:01 10.77.0.10/24 10.77.0.1 || bad "attach g1"
+check_ping "green: g1 reaches its gateway 10.77.0.1" g1 10.77.0.1
+check_ping "red: r1 reaches its gateway 10.1.1.1" r1 10.1.1.1
+check_noping "red: r1 does not reach green's gateway 10.77.0.1 on the same host" r1 10.77.0.1
+check_noping "green: g1 does not reach red's gateway 10.1.1.1 on the same host" g1 10.1.1.1
+detach_vm h1 g1 green 64512:30 52:54:00:00:03:01 10.77.0.10/24 || bad "detach g1"
 
 # ECMP: 10.1.9.9 behind h2 and h3 (one VM on each, an anycast /32 whose gateway is the
 # VRF's gateway on that host)

@@ -58,6 +58,17 @@ bool Benign(const nl::Request& req, int error) {
     return error == EEXIST;
 }
 
+// The gateway's `local` route in a VRF table: delivered to the host only for
+// packets looked up in that table (isolate_gateways).
+nl::Route GatewayLocalRoute(const bgp::IpAddress& gw, uint32_t table, int32_t port_index) {
+    nl::Route r;
+    r.destination = HostPrefixOf(gw);
+    r.table = table;
+    r.type = nl::RouteType::kLocal;
+    r.next_hops.push_back(nl::NextHop{{}, port_index, false, 1, {}});
+    return r;
+}
+
 std::string SysctlName(const std::string& ifname) {
     std::string n = ifname;
     std::replace(n.begin(), n.end(), '.', '/');
@@ -81,6 +92,7 @@ DataplaneResult<IpvpnLinuxOptions> IpvpnLinuxOptions::FromConfig(
     if (auto v = r.Uint("rule_priority", 1, 32765)) o.rule_priority = static_cast<uint32_t>(*v);
     if (auto v = r.Bool("proxy_arp")) o.proxy_arp = *v;
     if (auto v = r.Bool("reconcile")) o.reconcile = *v;
+    if (auto v = r.Bool("isolate_gateways")) o.isolate_gateways = *v;
     if (auto v = r.Uint("reconcile_grace", 0, 86400)) o.reconcile_grace = std::chrono::seconds(*v);
     o.router_mac = DefaultRouterMac(o.local_address);
     if (auto v = r.Mac("router_mac")) o.router_mac = *v;
@@ -288,6 +300,10 @@ DataplaneStatus IpvpnLinuxInstance::VifPlugged(const bgp::MacAddress& mac,
         batch.push_back({nl::AddAddress(p.index, gw),
                          fmt::format("addr add {}/{} dev {}", config_.gateway_ip.ToString(),
                                      config_.gateway_prefix_length, port.linuxif)});
+        if (driver_.options().isolate_gateways)
+            batch.push_back({nl::AddRoute(GatewayLocalRoute(config_.gateway_ip, table_, p.index), true),
+                             fmt::format("route replace local {} dev {} table {}",
+                                         config_.gateway_ip.ToString(), port.linuxif, table_)});
     }
     if (direction != Direction::kToPort && !p.rules) {
         for (auto& r : PortRules(port.linuxif, true)) batch.push_back(std::move(r));
@@ -349,6 +365,10 @@ DataplaneStatus IpvpnLinuxInstance::VifUnplugged(const bgp::MacAddress& mac,
             for (auto& r : PortRules(port.linuxif, false)) batch.push_back(std::move(r));
         if (!config_.gateway_ip.empty()) {
             bgp::Prefix gw{config_.gateway_ip, config_.gateway_prefix_length};
+            if (driver_.options().isolate_gateways)
+                batch.push_back({nl::DeleteRoute(GatewayLocalRoute(config_.gateway_ip, table_, p.index)),
+                                 fmt::format("route del local {} table {}",
+                                             config_.gateway_ip.ToString(), table_)});
             batch.push_back({nl::DeleteAddress(p.index, gw),
                              fmt::format("addr del {}/{} dev {}", config_.gateway_ip.ToString(),
                                          config_.gateway_prefix_length, port.linuxif)});
@@ -516,6 +536,10 @@ DataplaneStatus IpvpnLinuxInstance::Cleanup() {
             for (auto& r : PortRules(ifname, false)) batch.push_back(std::move(r));
         if (!config_.gateway_ip.empty()) {
             bgp::Prefix gw{config_.gateway_ip, config_.gateway_prefix_length};
+            if (driver_.options().isolate_gateways)
+                batch.push_back({nl::DeleteRoute(GatewayLocalRoute(config_.gateway_ip, table_, p.index)),
+                                 fmt::format("route del local {} table {}",
+                                             config_.gateway_ip.ToString(), table_)});
             batch.push_back({nl::DeleteAddress(p.index, gw),
                              fmt::format("addr del {} dev {}", gw.ToString(), ifname)});
         }
@@ -545,6 +569,9 @@ bool IpvpnLinuxInstance::WantsRoute(const nl::RouteInfo& r) const {
     if (r.type == static_cast<uint8_t>(nl::RouteType::kUnreachable) && r.destination.length == 0)
         return true;
     if (remotes_.count(r.destination)) return true;
+    if (r.type == static_cast<uint8_t>(nl::RouteType::kLocal) && !config_.gateway_ip.empty() &&
+        r.destination == HostPrefixOf(config_.gateway_ip) && !ports_.empty())
+        return true;
     for (const auto& [key, direction] : endpoints_)
         if (!std::get<1>(key).empty() && HostPrefixOf(std::get<1>(key)) == r.destination) return true;
     return false;
@@ -637,7 +664,8 @@ IpvpnLinuxDriver::Leftovers IpvpnLinuxDriver::FindOurs() {
         for (auto& route : kernel_->Routes(fam))
             if (OwnsTable(route.table) &&
                 (route.protocol == nl::kRtprotBagpipe ||
-                 route.type == static_cast<uint8_t>(nl::RouteType::kUnreachable)))
+                 route.type == static_cast<uint8_t>(nl::RouteType::kUnreachable) ||
+                 route.type == static_cast<uint8_t>(nl::RouteType::kLocal)))
                 l.routes.push_back(route);
     }
     return l;
@@ -692,6 +720,7 @@ DataplaneStatus IpvpnLinuxDriver::Initialize() {
     std::string error;
     for (const char* path : {"net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding"})
         if (!kernel_->WriteSysctl(path, "1", &error)) RecordError(error);
+    if (options_.isolate_gateways) MoveLocalRule();
     initialized_ = true;
     if (leftovers_ && io_) {
         auto timer = std::make_shared<boost::asio::steady_timer>(*io_, options_.reconcile_grace);
@@ -703,6 +732,39 @@ DataplaneStatus IpvpnLinuxDriver::Initialize() {
         reconcile_timer_ = timer;
     }
     return {};
+}
+
+// The `local` table is looked up by rule 0, before any other rule: a VM
+// would reach every address of the host, the gateways of other VRFs
+// included. As Linux VRF set-ups do, the lookup moves to priority 32765
+// (after our rules, before `main`), and each VRF table gets the local routes
+// of its own gateways. Traffic of the host itself is unchanged (no rule of
+// ours matches it). Done once; left in place (harmless) when we stop.
+void IpvpnLinuxDriver::MoveLocalRule() {
+    constexpr uint32_t kLocalTable = 255;
+    for (uint8_t fam : {kAfInet, kAfInet6}) {
+        bool at0 = false, moved = false;
+        for (const auto& r : kernel_->Rules(fam)) {
+            if (r.table != kLocalTable || !r.iif.empty() || !r.oif.empty()) continue;
+            at0 = at0 || r.priority == 0;
+            moved = moved || r.priority == 32765;
+        }
+        std::vector<nl::Request> batch;
+        nl::Rule local;
+        local.family = fam;
+        local.table = kLocalTable;
+        local.priority = 32765;
+        if (!moved)
+            batch.push_back({nl::AddRule(local), fmt::format("rule add {}pref 32765 lookup local",
+                                                             fam == kAfInet6 ? "-6 " : "")});
+        local.priority = 0;
+        if (at0)
+            batch.push_back({nl::DeleteRule(local), fmt::format("rule del {}pref 0 lookup local",
+                                                                fam == kAfInet6 ? "-6 " : "")});
+        // In order: the new rule must exist before the old one goes.
+        for (const auto& res : kernel_->Transact(std::move(batch)))
+            if (!res.ok() && res.error != EEXIST) RecordError(res.ToString());
+    }
 }
 
 bool IpvpnLinuxDriver::StillWanted(const nl::RouteInfo& route) const {
@@ -824,6 +886,7 @@ json IpvpnLinuxDriver::ToJson() const {
         {"config", options_.config},
         {"instances", instances},
         {"reconcile_pending", leftovers_.has_value()},
+        {"isolate_gateways", options_.isolate_gateways},
         {"stats", {{"batches", batches_}, {"requests", requests_}, {"failures", failures_}}},
         {"errors", errors},
     };

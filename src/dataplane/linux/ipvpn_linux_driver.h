@@ -11,7 +11,8 @@
 //     dstport, nolearning, MAC = the driver's router MAC), up, and the rule
 //     `iif vrfvx-N lookup <table>` (traffic decapsulated for this VRF);
 //   * per local port: `iif <port> lookup <table>` (direction both/from-port),
-//     the gateway address gateway_ip/len on the port and proxy ARP; per
+//     the gateway address gateway_ip/len on the port, its `local` route in the
+//     VRF's table (isolate_gateways) and proxy ARP; per
 //     endpoint a /32 (/128) route to the port in the table and a permanent
 //     neighbour entry ip → mac (direction both/to-port);
 //   * per remote prefix: a route in the table via each remote PE (onlink,
@@ -66,6 +67,9 @@ namespace bagpipe::dataplane {
 //   proxy_arp = True          proxy ARP on the ports (answers for the whole subnet)
 //   reconcile = True          keep what a previous run programmed (see above)
 //   reconcile_grace = 30      seconds before stale state of a previous run goes
+//   isolate_gateways = True   VMs reach only their own VRF's gateway addresses
+//                             (the `local` table rule moves from 0 to 32765 and
+//                             each VRF table holds its gateways' local routes)
 struct IpvpnLinuxOptions {
     bgp::IpAddress local_address;
     uint16_t vxlan_dst_port = 4789;
@@ -75,6 +79,7 @@ struct IpvpnLinuxOptions {
     bool proxy_arp = true;
     bool reconcile = true;
     std::chrono::seconds reconcile_grace{30};
+    bool isolate_gateways = true;
     std::map<std::string, std::string> config;  // as configured, for the looking glass
 
     static DataplaneResult<IpvpnLinuxOptions> FromConfig(const config::DataplaneDriverConfig& c);
@@ -161,6 +166,7 @@ private:
         return table > options_.table_base && table <= options_.table_base + 0xffffff;
     }
     Leftovers FindOurs();
+    void MoveLocalRule();
     size_t Remove(const Leftovers& what);
     bool StillWanted(const netlink::RouteInfo& route) const;
     bool StillWanted(const netlink::Rule& rule) const;

@@ -163,7 +163,9 @@ Message RouteMessage(const Route& r, uint16_t type, uint16_t flags, bool del) {
     rtm->rtm_dst_len = r.destination.length;
     rtm->rtm_table = r.table > 255 ? uint8_t{RT_TABLE_UNSPEC} : static_cast<uint8_t>(r.table);
     rtm->rtm_protocol = r.protocol;
-    rtm->rtm_scope = del ? RT_SCOPE_NOWHERE : RT_SCOPE_UNIVERSE;
+    rtm->rtm_scope = del                         ? RT_SCOPE_NOWHERE
+                     : r.type == RouteType::kLocal ? RT_SCOPE_HOST
+                                                   : RT_SCOPE_UNIVERSE;
     rtm->rtm_type = del && r.type == RouteType::kUnicast ? uint8_t{RTN_UNSPEC}
                                                           : static_cast<uint8_t>(r.type);
     b.Addr(RTA_DST, dst);

@@ -128,7 +128,7 @@ Message DeleteAddress(int32_t index, const bgp::Prefix& address);
 // ---------------------------------------------------------------------------
 // Routes (RTM_NEWROUTE / RTM_DELROUTE / RTM_GETROUTE).
 
-enum class RouteType : uint8_t { kUnicast = 1, kBlackhole = 6, kUnreachable = 7 };
+enum class RouteType : uint8_t { kUnicast = 1, kLocal = 2, kBlackhole = 6, kUnreachable = 7 };
 
 struct NextHop {
     bgp::IpAddress gateway;              // empty: directly connected

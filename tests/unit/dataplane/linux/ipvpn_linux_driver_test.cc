@@ -34,7 +34,8 @@ public:
     std::map<std::string, int32_t> indexes{{"tap1", 11}, {"tap2", 12}};
     std::vector<nl::LinkInfo> links;
     std::vector<nl::RouteInfo> routes;
-    std::vector<nl::Rule> rules;
+    // a fresh namespace's `local` rules at priority 0
+    std::vector<nl::Rule> rules{nl::Rule{2, 0, "", "", 255, false}, nl::Rule{10, 0, "", "", 255, false}};
     std::vector<std::vector<nl::Request>> sync_batches;
     std::vector<std::vector<nl::Request>> async_batches;
     std::vector<std::pair<std::string, std::string>> sysctls;
@@ -184,6 +185,10 @@ TEST_F(Fixture, InstanceGetsVxlanDeviceRulesAndUnreachableDefault) {
     EXPECT_TRUE(Has(sync, "rule add iif vrfvx-1 lookup 1001"));
     EXPECT_TRUE(Has(sync, "route replace unreachable 0.0.0.0/0 table 1001 metric 4294967295"));
     EXPECT_TRUE(Has(sync, "route replace unreachable ::/0 table 1001 metric 4294967295"));
+    // isolate_gateways: the local table's rule moves after ours
+    EXPECT_TRUE(Has(sync, "rule add pref 32765 lookup local"));
+    EXPECT_TRUE(Has(sync, "rule del pref 0 lookup local"));
+    EXPECT_TRUE(Has(sync, "rule add -6 pref 32765 lookup local"));
     EXPECT_EQ(driver->SupportedEncapsulations(), EncapsulationSet{Encapsulation::kVxlan});
     EXPECT_EQ(driver->RouterMac(), Mac("02:bb:c0:00:02:01"));
     EXPECT_TRUE(driver->EcmpSupport());
@@ -205,6 +210,7 @@ TEST_F(Fixture, PlugAddsGatewayRuleHostRouteAndNeighbour) {
     ASSERT_TRUE(vrf->VifPlugged(Mac("52:54:00:00:00:01"), Ip("10.1.1.10"), port, 17, Direction::kBoth).ok());
     auto a = kernel->LastAsync();
     EXPECT_TRUE(Has(a, "addr add 10.1.1.1/24 dev tap1"));
+    EXPECT_TRUE(Has(a, "route replace local 10.1.1.1 dev tap1 table 1001"));
     EXPECT_TRUE(Has(a, "rule add iif tap1 lookup 1001"));
     EXPECT_TRUE(Has(a, "rule add -6 iif tap1 lookup 1001"));
     EXPECT_TRUE(Has(a, "route replace 10.1.1.10/32 dev tap1 table 1001"));
@@ -234,6 +240,7 @@ TEST_F(Fixture, PlugAddsGatewayRuleHostRouteAndNeighbour) {
     a = kernel->LastAsync();
     EXPECT_TRUE(Has(a, "rule del iif tap1 lookup 1001"));
     EXPECT_TRUE(Has(a, "addr del 10.1.1.1/24 dev tap1"));
+    EXPECT_TRUE(Has(a, "route del local 10.1.1.1 table 1001"));
 }
 
 TEST_F(Fixture, RemotePrefixesOverVxlanWithEcmp) {

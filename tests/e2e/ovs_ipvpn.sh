@@ -419,7 +419,7 @@ buckets() { ofctl h1 dump-groups br-int | grep "group_id=$1," | grep -o 'bucket_
 # rx VM: the echo requests VM received (Icmp InEchos of its namespace).
 rx() { nsx "$1" awk '/^Icmp:/ { if (!h) { for (i = 2; i <= NF; i++) if ($i == "InEchos") c = i; h = 1 }
                                   else print $c }' /proc/net/snmp; }
-isolation_ecmp() { local label=$1 gid n v1 v2 i r2 r2b
+isolation_ecmp() { local label=$1 gid n v1 v2 r2 r2b
   attach_vm attach h1 tap1b 02:00:00:00:02:01 10.1.1.10 vpn2 64512:2 || fail "$label: attach vm1b: $(cat "$RUN/cli.out")"
   attach_vm attach h2 tap2b 02:00:00:00:02:02 10.1.2.10 vpn2 64512:2 || fail "$label: attach vm2b: $(cat "$RUN/cli.out")"
   attach_vm attach h2 tap2c 02:00:00:00:03:02 10.1.2.99 vpn1 64512:1 || fail "$label: attach vm2c: $(cat "$RUN/cli.out")"
@@ -475,7 +475,7 @@ isolation_ecmp() { local label=$1 gid n v1 v2 i r2 r2b
     fail "$label: VPN 2 reaches (or has a route to) VPN 1's 10.1.2.99"
   fi
   attach_vm detach $gh $gt $gm 10.1.2.99 vpn1 64512:1 || fail "$label: detach $gone: $(cat "$RUN/cli.out")"
-  for i in $(seq 1 50); do n=$(buckets "$gid"); [ "$n" = 1 ] && break; sleep 0.1; done
+  for _ in $(seq 1 50); do n=$(buckets "$gid"); [ "$n" = 1 ] && break; sleep 0.1; done
   if [ "$n" = 1 ] && [ "$(group_of "$v1" 10.1.2.99)" = "$gid" ] && lg_has h1 vpn1 10.1.2.99 1 &&
      ping_eventually vm1 10.1.2.99 && ping_ok vm1 10.1.2.99; then
     ok "$label: $gone detached: group $gid has 1 bucket, vm1 still pings 10.1.2.99 ($left)"

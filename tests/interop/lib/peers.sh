@@ -170,7 +170,7 @@ peer_start() {
   printf '%s\n' "$@" >"$dir/args"
   echo "$kind" >"$dir/kind"
   echo "$role" >"$dir/role"
-  _opt netns "" "$@" >"$dir/netns"
+  printf '%s' "$(_opt netns "" "$@")" >"$dir/netns"  # empty file: no namespace
   local nsx=()
   [ -s "$dir/netns" ] && nsx=(ip netns exec "$(cat "$dir/netns")")
   local neighbors families hold passive port nport cluster

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/config.h"
+#include "config/config_loader.h"
 
 namespace bagpipe::dataplane {
 
@@ -48,14 +49,6 @@ std::string Truncate(std::string s) {
 }
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-std::optional<bool> ParseBool(std::string_view v) {
-    std::string l;
-    for (char c : v) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (l == "true" || l == "1" || l == "yes" || l == "on") return true;
-    if (l == "false" || l == "0" || l == "no" || l == "off") return false;
-    return std::nullopt;
-}
 
 std::optional<uint64_t> ParseUint(std::string_view v, uint64_t max) {
     if (v.empty() || v.size() > 12) return std::nullopt;
@@ -98,7 +91,7 @@ DataplaneResult<EvpnLinuxOptions> EvpnLinuxOptions::FromConfig(
                     fmt::format("vxlan_dst_port: invalid port '{}'", value));
             o.vxlan_dst_port = static_cast<uint16_t>(*n);
         } else if (key == "reconcile") {
-            auto b = ParseBool(value);
+            auto b = config::ParseBool(value);  // the config file's own boolean syntax
             if (!b)
                 return DataplaneStatus::InvalidArgument(
                     fmt::format("reconcile: invalid boolean '{}'", value));

@@ -48,9 +48,8 @@ bgp::MacAddress DefaultRouterMac(const bgp::IpAddress& local) {
     return m;
 }
 
-// Errors that mean "already in the state asked for".
-bool Benign(const nl::Request& req, int error) {
-    const uint16_t type = req.message.type();
+// Errors that mean "already in the state asked for", by request type.
+bool Benign(uint16_t type, int error) {
     const bool is_delete = type == 17 /*RTM_DELLINK*/ || type == 21 /*RTM_DELADDR*/ ||
                            type == 25 /*RTM_DELROUTE*/ || type == 29 /*RTM_DELNEIGH*/ ||
                            type == 33 /*RTM_DELRULE*/;
@@ -638,15 +637,16 @@ void IpvpnLinuxDriver::Submit(std::vector<nl::Request> batch) {
     if (batch.empty()) return;
     ++batches_;
     requests_ += batch.size();
-    // Benign outcomes are judged against the request they answer.
-    auto kinds = std::make_shared<std::vector<nl::Request>>();
-    kinds->reserve(batch.size());
-    for (const auto& r : batch) kinds->push_back(nl::Request{r.message, {}});
+    // Benign outcomes are judged by the type of the request they answer.
+    std::vector<uint16_t> types;
+    types.reserve(batch.size());
+    for (const auto& r : batch) types.push_back(r.message.type());
     std::weak_ptr<bool> alive = alive_;
-    kernel_->Async().Submit(std::move(batch), [this, alive, kinds](std::vector<nl::Result> results) {
+    kernel_->Async().Submit(std::move(batch), [this, alive, types = std::move(types)](
+                                                  std::vector<nl::Result> results) {
         if (alive.expired()) return;
         for (size_t i = 0; i < results.size(); ++i)
-            if (!results[i].ok() && !(i < kinds->size() && Benign((*kinds)[i], results[i].error)))
+            if (!results[i].ok() && !(i < types.size() && Benign(types[i], results[i].error)))
                 RecordError(results[i].ToString());
     });
 }

@@ -736,7 +736,12 @@ void Fsm::GoIdle(std::optional<NotificationMessage> send, std::string reason, Re
     if (restart == Restart::kYes && enabled_) {
         Action again;
         again.kind = ActionKind::kScheduleAutomaticStart;
-        again.delay_ms = BackoffMs(connect_retry_counter_);
+        // A passive Fsm's Idle only refuses the peer's connections: after an
+        // Established session it listens again at once (the peer is usually
+        // dialling back already, e.g. a client reconnecting to its RR); the
+        // back-off still applies to sessions that fail before Established.
+        const bool listen_now = was_established && (config_.passive || passive_start_);
+        again.delay_ms = listen_now ? 0 : BackoffMs(connect_retry_counter_);
         out.push_back(std::move(again));
     }
 }

@@ -51,7 +51,10 @@
 //    Connect, and is reset when the session reaches Established, because it
 //    drives the reconnect back-off (see FsmConfig::retry_min_ms).
 //  * With FsmConfig::passive the Fsm never initiates a connection: Active
-//    starts no ConnectRetryTimer and waits for the peer indefinitely.
+//    starts no ConnectRetryTimer and waits for the peer indefinitely, and
+//    when an Established session goes down it schedules its AutomaticStart
+//    with no delay (Idle would only refuse the peer dialling back); sessions
+//    that fail before Established still back off.
 #pragma once
 
 #include <array>

@@ -467,11 +467,24 @@ TEST(FsmScenario, PassiveOpen) {
     EXPECT_EQ(d.fsm.state(), FsmState::kEstablished);
     EXPECT_NE(FindAction(a, kSessionEstablished), nullptr);
 
-    // A drop schedules a restart, which goes back to listening in Active.
+    // A drop schedules a restart with no delay (Idle would only refuse the
+    // peer dialling back), which goes back to listening in Active.
     a = d(Ev(K::kTcpConnectionFails));
     ASSERT_NE(FindAction(a, kScheduleAutomaticStart), nullptr);
+    EXPECT_EQ(FindAction(a, kScheduleAutomaticStart)->delay_ms, 0u);
     EXPECT_TRUE(d(Ev(K::kAutomaticStart)).empty());
     EXPECT_EQ(d.fsm.state(), FsmState::kActive);
+
+    // A session that fails before Established backs off as usual (second
+    // consecutive failure: twice the minimum, within the jitter).
+    d(Ev(K::kTcpConnectionValid));
+    d(Ev(K::kTcpConnectionConfirmed));
+    EXPECT_EQ(d.fsm.state(), FsmState::kOpenSent);
+    a = d(Ev(K::kHoldTimerExpires));  // no OPEN from the peer
+    const Action* again = FindAction(a, kScheduleAutomaticStart);
+    ASSERT_NE(again, nullptr);
+    EXPECT_GE(again->delay_ms, 7500u);
+    EXPECT_LE(again->delay_ms, 12500u);
 }
 
 TEST(FsmScenario, PassiveStartConnectsWhenTheRetryTimerExpires) {

@@ -219,6 +219,11 @@ int main(int argc, char** argv) {
     speaker.set_loc_rib_observer(bagpipe::vpn::VpnManager::ObservedFamilies(),
                                  [&vpn_manager](std::vector<bagpipe::bgp::LocRibChange>&& changes) {
                                      vpn_manager.OnLocRibChanges(std::move(changes));
+                                 },
+                                 [&vpn_manager](const bagpipe::bgp::RouteKey& key,
+                                                bagpipe::bgp::PeerId peer,
+                                                const bagpipe::bgp::AttrEntry* attrs) {
+                                     return vpn_manager.Observes(key, peer, attrs);
                                  });
 
     // The REST API and looking glass, after the speaker.

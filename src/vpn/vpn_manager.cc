@@ -179,6 +179,16 @@ void VpnManager::ImportExisting(VpnInstance& inst, const std::vector<bgp::ExtCom
 // ---------------------------------------------------------------------------
 // Received routes.
 
+bool VpnManager::Observes(const bgp::RouteKey& key, bgp::PeerId peer,
+                          const bgp::AttrEntry* attrs) const {
+    if (imported_by_.empty() && rt_index_.empty()) return false;
+    if (imported_by_.contains(key)) return true;
+    if (!attrs || peer == bgp::kLocalPeer) return false;
+    for (const auto& e : attrs->attributes().ext_communities)
+        if (e.is_route_target() && rt_index_.contains(e)) return true;
+    return false;
+}
+
 void VpnManager::OnLocRibChanges(std::vector<bgp::LocRibChange>&& changes) {
     std::vector<uint32_t> now;
     for (const bgp::LocRibChange& c : changes) {

@@ -100,6 +100,10 @@ public:
 
     // Feed of the speaker's Loc-RIB changes (VPN families).
     void OnLocRibChanges(std::vector<bgp::LocRibChange>&& changes);
+    // The speaker's LocRibFilter: false for a change OnLocRibChanges would
+    // ignore (no instance imports one of the route's RTs and none holds it),
+    // at once when there is no instance at all (a route reflector).
+    bool Observes(const bgp::RouteKey& key, bgp::PeerId peer, const bgp::AttrEntry* attrs) const;
     // The families to observe.
     static bgp::FamilySet ObservedFamilies();
 

@@ -31,111 +31,96 @@ NlriPayload Normalized(const NlriPayload& p) {
     return n;
 }
 
-bool FitsInline(const NlriPayload& p) {
-    return p.labels.count <= 2 && p.esi.is_zero() && AllZero(p.gateway_ip);
+bool FitsInline(uint32_t path_id, const NlriPayload& p) {
+    return path_id == 0 && p.labels.count <= 1 && p.esi.is_zero() && AllZero(p.gateway_ip);
 }
 
 }  // namespace
 
-Path::Path(PeerId peer, uint32_t path_id, AttrRef attrs, const NlriPayload& payload)
-    : attrs_(std::move(attrs)), path_id_(path_id), peer_(peer) {
-    labels_[0] = labels_[1] = 0;
-    SetPayload(payload);
+struct Path::Extra {
+    AttrRef attrs;
+    NlriPayload payload;  // Normalized
+    uint32_t path_id = 0;
+};
+
+Path::Path(PeerId peer, uint32_t path_id, AttrRef attrs, const NlriPayload& payload) : peer_(peer) {
+    if (FitsInline(path_id, payload)) {
+        ref_ = reinterpret_cast<uintptr_t>(attrs.detach());  // the reference moves in
+        label_count_ = payload.labels.count;
+        label_ = label_count_ ? payload.labels.raw[0] : 0;
+        return;
+    }
+    ref_ = reinterpret_cast<uintptr_t>(new Extra{std::move(attrs), Normalized(payload), path_id});
+    flags_ = kExtra;
 }
 
 Path::Path(Path&& o) noexcept
-    : attrs_(std::move(o.attrs_)),
-      path_id_(o.path_id_),
-      peer_(o.peer_),
-      flags_(o.flags_),
-      label_count_(o.label_count_) {
-    if (flags_ & kExtra) {
-        extra_ = o.extra_;
-        o.flags_ &= ~kExtra;
-        o.label_count_ = 0;
-    } else {
-        labels_[0] = o.labels_[0];
-        labels_[1] = o.labels_[1];
-    }
+    : ref_(o.ref_), label_(o.label_), peer_(o.peer_), flags_(o.flags_), label_count_(o.label_count_) {
+    o.ref_ = 0;
+    o.flags_ = 0;
+    o.label_count_ = 0;
 }
 
 Path& Path::operator=(Path&& o) noexcept {
     if (this == &o) return *this;
-    FreeExtra();
-    attrs_ = std::move(o.attrs_);
-    path_id_ = o.path_id_;
+    Release();
+    ref_ = o.ref_;
+    label_ = o.label_;
     peer_ = o.peer_;
     flags_ = o.flags_;
     label_count_ = o.label_count_;
-    if (flags_ & kExtra) {
-        extra_ = o.extra_;
-        o.flags_ &= ~kExtra;
-        o.label_count_ = 0;
-    } else {
-        labels_[0] = o.labels_[0];
-        labels_[1] = o.labels_[1];
-    }
+    o.ref_ = 0;
+    o.flags_ = 0;
+    o.label_count_ = 0;
     return *this;
 }
 
-Path::~Path() { FreeExtra(); }
+Path::~Path() { Release(); }
 
-void Path::FreeExtra() {
-    if (flags_ & kExtra) {
-        delete extra_;
-        flags_ &= ~kExtra;
-        labels_[0] = labels_[1] = 0;
-    }
+void Path::Release() {
+    if (flags_ & kExtra)
+        delete extra();
+    else if (ref_)
+        intrusive_ptr_release(reinterpret_cast<const AttrEntry*>(ref_));
+    ref_ = 0;
+    flags_ &= ~kExtra;
 }
 
-void Path::SetPayload(const NlriPayload& payload) {
-    if (FitsInline(payload)) {
-        FreeExtra();
-        label_count_ = payload.labels.count;
-        labels_[0] = payload.labels.count > 0 ? payload.labels.raw[0] : 0;
-        labels_[1] = payload.labels.count > 1 ? payload.labels.raw[1] : 0;
-        return;
-    }
-    if (flags_ & kExtra) {
-        *extra_ = Normalized(payload);
-    } else {
-        extra_ = new NlriPayload(Normalized(payload));
-        flags_ |= kExtra;
-    }
-    label_count_ = 0;
+uint32_t Path::path_id() const { return (flags_ & kExtra) ? extra()->path_id : 0; }
+
+const AttrEntry& Path::attributes() const {
+    return (flags_ & kExtra) ? *extra()->attrs : *reinterpret_cast<const AttrEntry*>(ref_);
 }
 
 void Path::Set(const AttrRef& attrs, const NlriPayload& payload) {
-    attrs_ = attrs;
-    SetPayload(payload);
+    const bool was_stale = stale();
+    *this = Path(peer_, path_id(), attrs, payload);
+    set_stale(was_stale);
 }
 
 LabelStack Path::labels() const {
-    if (flags_ & kExtra) return extra_->labels;
+    if (flags_ & kExtra) return extra()->payload.labels;
     LabelStack s;
     s.count = label_count_;
-    s.raw[0] = labels_[0];
-    s.raw[1] = labels_[1];
+    s.raw[0] = label_;
     return s;
 }
 
 NlriPayload Path::payload() const {
-    if (flags_ & kExtra) return *extra_;
+    if (flags_ & kExtra) return extra()->payload;
     NlriPayload p;
     p.labels = labels();
     return p;
 }
 
 bool Path::Same(const AttrRef& attrs, const NlriPayload& payload) const {
-    if (attrs.get() != attrs_.get()) return false;
-    if (flags_ & kExtra) return !FitsInline(payload) && *extra_ == Normalized(payload);
-    if (!FitsInline(payload) || payload.labels.count != label_count_) return false;
-    for (size_t i = 0; i < label_count_; ++i)
-        if (payload.labels.raw[i] != labels_[i]) return false;
-    return true;
+    if (attrs.get() != &attributes()) return false;
+    if (flags_ & kExtra) return !FitsInline(path_id(), payload) && extra()->payload == Normalized(payload);
+    if (!FitsInline(0, payload) || payload.labels.count != label_count_) return false;
+    return label_count_ == 0 || payload.labels.raw[0] == label_;
 }
 
-static_assert(sizeof(Path) == 24, "Path layout");
+static_assert(sizeof(Path) == 16, "Path layout");
 
 namespace detail {
 
@@ -387,8 +372,9 @@ template <size_t W>
 struct Entry : PathSet {
     std::array<uint8_t, W> key;
 };
-static_assert(sizeof(Entry<13>) == 40, "VPNv4 entry layout");
-static_assert(sizeof(Entry<5>) == 32, "IPv4 entry layout");
+static_assert(sizeof(Entry<13>) == 32, "VPNv4 entry layout");
+static_assert(sizeof(Entry<5>) == 24, "IPv4 entry layout");
+static_assert(sizeof(Entry<37>) == 56, "EVPN entry layout");
 
 // ---------------------------------------------------------------------------
 // Family tables.
@@ -620,7 +606,12 @@ private:
     struct IndexEq {
         using is_transparent = void;
         const FamilyTable* table;
-        bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+        // Two entries are equal when their keys are (FindOrInsert inserts a
+        // tentative entry to find an existing one with the same key).
+        bool operator()(uint32_t a, uint32_t b) const {
+            return a == b ||
+                   std::memcmp(table->At(a).key.data(), table->At(b).key.data(), W) == 0;
+        }
         bool operator()(const Probe& p, uint32_t idx) const {
             return std::memcmp(p.key, table->At(idx).key.data(), W) == 0;
         }
@@ -639,9 +630,10 @@ private:
         return it == index_.end() ? kNone : *it;
     }
 
+    // One probe of the index: the key goes into a tentative entry at the end
+    // of the dense array, and inserting its index either keeps it (a new
+    // key) or finds the existing entry (the tentative one is dropped).
     uint32_t FindOrInsert(const Key& key) {
-        const Probe probe{key.data(), HashKey(key.data())};
-        if (auto it = index_.find(probe); it != index_.end()) return *it;
         if (pages_.empty() || pages_.back().size() == kPageSize) {
             pages_.emplace_back();
             if (pages_.size() > 1) pages_.back().reserve(kPageSize);
@@ -649,8 +641,27 @@ private:
         pages_.back().emplace_back();
         const uint32_t idx = static_cast<uint32_t>(size_++);
         At(idx).key = key;
-        index_.insert(idx);
-        return idx;
+        if (index_.size() >= index_.max_load()) Regrow(idx);
+        auto [it, inserted] = index_.insert(idx);
+        if (inserted) return idx;
+        pages_.back().pop_back();
+        if (pages_.back().empty() && pages_.size() > 1) pages_.pop_back();
+        --size_;
+        return *it;
+    }
+
+    // Doubles the index by rebuilding it from the dense array in index
+    // order, before the insert that would make the table rehash itself: a
+    // rehash in place re-reads every key in slot (random) order, a cache
+    // miss per entry once the table outgrows the caches; this reads them
+    // sequentially. Every entry of the dense array is in the index (empty
+    // ones too, until a drain erases them), so entries [0, end) are exactly
+    // the index's elements.
+    void Regrow(uint32_t end) {
+        Index fresh(0, IndexHash{this}, IndexEq{this});
+        fresh.reserve(std::max<size_t>(2 * index_.size() + 2, 64));
+        for (uint32_t idx = 0; idx < end; ++idx) fresh.insert(idx);
+        index_ = std::move(fresh);
     }
 
     void EraseFromIndex(uint32_t idx) {

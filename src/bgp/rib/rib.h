@@ -12,11 +12,11 @@
 // page, no per-entry allocation); a boost::unordered_flat_set of 32-bit entry
 // indices, hashed and compared through the dense array, finds them. A key
 // with one path keeps it inline; two or more live in one heap array. For
-// VPNv4 an entry is 40 octets (13 key + 24 path + 3 count/flags) and the
+// VPNv4 an entry is 32 octets (13 key + 16 path + 3 count/flags) and the
 // index 6-12 octets per route (4-octet slots plus metadata, load factor
-// 0.875-0.44): 46-52 octets a route plus the shared attribute sets (51
-// measured with 1 M routes and 1,000 sets, bench/rib_bench.cc). Each further
-// path of a key costs 24 octets in the key's heap array. Keys left without
+// 0.875-0.44), grown by rebuilding it from the dense array in order: 38-44
+// octets a route plus the shared attribute sets. Each further
+// path of a key costs 16 octets in the key's heap array. Keys left without
 // paths are erased at drain time, one by one, or by compacting the array and
 // rebuilding the index when a quarter or more of them go (DropPeer).
 //
@@ -70,8 +70,10 @@ struct RibState;
 }  // namespace detail
 
 // One path of a route: who sent it, with which attribute set and NLRI data.
-// 24 octets; NLRI data beyond two labels (a deeper label stack, a non-zero
-// EVPN ESI or type-5 gateway) moves to a separate heap block.
+// 16 octets: the attribute set (a counted reference), one inline label, the
+// peer and flags. A path with a non-zero path id (ADD-PATH), more than one
+// label, a non-zero EVPN ESI or a type-5 gateway moves its attribute
+// reference, path id and NLRI data to a separate heap block.
 class Path {
 public:
     Path(PeerId peer, uint32_t path_id, AttrRef attrs, const NlriPayload& payload);
@@ -82,9 +84,9 @@ public:
     ~Path();
 
     PeerId peer() const { return peer_; }
-    uint32_t path_id() const { return path_id_; }
-    const AttrRef& attrs() const { return attrs_; }
-    const AttrEntry& attributes() const { return *attrs_; }
+    uint32_t path_id() const;
+    AttrRef attrs() const { return AttrRef(&attributes()); }
+    const AttrEntry& attributes() const;
     bool stale() const { return flags_ & kStale; }
     LabelStack labels() const;
     NlriPayload payload() const;
@@ -97,21 +99,20 @@ private:
 
     static constexpr uint8_t kStale = 1;
     static constexpr uint8_t kExtra = 2;
+    struct Extra;
 
     void Set(const AttrRef& attrs, const NlriPayload& payload);
-    void SetPayload(const NlriPayload& payload);
-    void FreeExtra();
+    void Release();
     void set_stale(bool s) { flags_ = s ? (flags_ | kStale) : (flags_ & ~kStale); }
+    const Extra* extra() const { return reinterpret_cast<const Extra*>(ref_); }
 
-    AttrRef attrs_;
-    uint32_t path_id_;
+    // flags_ & kExtra: an Extra*; else a const AttrEntry* whose reference
+    // this path holds (intrusive_ptr_add_ref / _release).
+    uintptr_t ref_ = 0;
+    uint32_t label_ = 0;       // raw, when label_count_ == 1 and inline
     PeerId peer_;
     uint8_t flags_ = 0;
-    uint8_t label_count_ = 0;  // inline labels, when !(flags_ & kExtra)
-    union {
-        uint32_t labels_[2];
-        NlriPayload* extra_;
-    };
+    uint8_t label_count_ = 0;  // inline labels (0 or 1)
 };
 
 // One entry of the change log.

@@ -102,6 +102,17 @@ struct BgpSpeaker::Bucket {
 
 namespace {
 
+// A hash of a pointer and 64 other bits (interned attribute sets are
+// compared by address): a multiply-xorshift mix, good enough for the flat
+// maps below, which do not post-mix non-avalanching hashes themselves.
+size_t MixPointer(const void* p, uint64_t more) {
+    uint64_t h = reinterpret_cast<uintptr_t>(p) * 0x9E3779B97F4A7C15ull ^ more;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    return static_cast<size_t>(h);
+}
+
 // The outgoing attribute sets computed during one export pass, keyed by the
 // received set, its source and the kind of target.
 class OutgoingCache {
@@ -133,11 +144,11 @@ private:
     };
     struct KeyHash {
         size_t operator()(const Key& k) const {
-            return std::hash<const void*>()(k.in) ^ (size_t{k.source} << 3) ^
-                   (size_t{k.target_ibgp} << 1) ^ (size_t(k.family) << 20);
+            return MixPointer(k.in, uint64_t{k.source} << 16 | uint64_t{k.target_ibgp} << 8 |
+                                        static_cast<uint64_t>(k.family));
         }
     };
-    std::unordered_map<Key, int, KeyHash> index_;
+    boost::unordered_flat_map<Key, int, KeyHash> index_;
     std::vector<OutgoingAttributes> sets_;
 };
 
@@ -694,17 +705,47 @@ void BgpSpeaker::ExportChanges() {
     };
     std::vector<Target> targets;
 
-    rib_.DrainChanges([&](const RouteChange& c) {
-        if (observer_ && observed_.test(static_cast<size_t>(c.family))) {
-            LocRibChange& o = observed_changes_.emplace_back();
-            o.family = c.family;
-            o.key = c.key;
-            if (c.best) {
-                o.peer = c.best->peer();
-                o.attrs = c.best->attrs();
-                o.payload = c.best->payload();
-            }
+    // Who gets a change and in which bucket depends only on (family, new
+    // best path's peer and attribute set, previous ones): the peers' state
+    // does not change during a chunk. So the per-peer checks run once per
+    // distinct such tuple and chunk (a few dozen per 4,096 changes with
+    // 1,000 attribute sets), not once per route and peer; a withdrawal of
+    // everything from one peer is one decision.
+    struct MemoKey {
+        const AttrEntry* now;
+        const AttrEntry* before;
+        PeerId now_peer;
+        PeerId before_peer;
+        Family family;
+        bool operator==(const MemoKey&) const = default;
+    };
+    struct MemoHash {
+        size_t operator()(const MemoKey& k) const {
+            return MixPointer(k.now, reinterpret_cast<uintptr_t>(k.before) * 0xD6E8FEB86659FD93ull ^
+                                         (uint64_t{k.now_peer} << 24 | uint64_t{k.before_peer} << 8 |
+                                          static_cast<uint64_t>(k.family)));
         }
+    };
+    struct Decision {
+        uint32_t first = 0, count = 0;                  // in decided_buckets
+        uint32_t blocked_first = 0, blocked_count = 0;  // in decided_blocked
+    };
+    boost::unordered_flat_map<MemoKey, Decision, MemoHash> memo;
+    std::vector<uint32_t> decided_buckets;
+    std::vector<Peer*> decided_blocked;
+    std::optional<MemoKey> last_key;
+    Decision last;
+    auto forget = [&] {
+        memo.clear();
+        decided_buckets.clear();
+        decided_blocked.clear();
+        last_key.reset();
+    };
+
+    auto decide = [&](const RouteChange& c) {
+        Decision d;
+        d.first = static_cast<uint32_t>(decided_buckets.size());
+        d.blocked_first = static_cast<uint32_t>(decided_blocked.size());
         targets.clear();
         for (Peer* q : up) {
             if (!Ready(*q, c.family)) continue;
@@ -717,7 +758,7 @@ void BgpSpeaker::ExportChanges() {
                           Wants(*q, c.family, *c.old_attrs);
             if (!now && !before) continue;
             if (q->blocked) {
-                if (q->backlog_set.insert(c.key).second) q->backlog.push_back(c.key);
+                decided_blocked.push_back(q);
                 continue;
             }
             GroupKey g = GroupOf(*q);
@@ -737,11 +778,49 @@ void BgpSpeaker::ExportChanges() {
         }
         for (const Target& t : targets) {
             Bucket& b = index.Find(buckets, c.family, t.group, t.out, t.who, t.group_bits);
-            AppendNlri(c.key, t.out >= 0 ? c.best->payload() : NlriPayload{}, b.nlri);
+            decided_buckets.push_back(static_cast<uint32_t>(&b - buckets.data()));
+        }
+        d.count = static_cast<uint32_t>(decided_buckets.size()) - d.first;
+        d.blocked_count = static_cast<uint32_t>(decided_blocked.size()) - d.blocked_first;
+        return d;
+    };
+
+    rib_.DrainChanges([&](const RouteChange& c) {
+        if (observer_ && observed_.test(static_cast<size_t>(c.family)) &&
+            (!observer_filter_ ||
+             observer_filter_(c.key, c.best ? c.best->peer() : kLocalPeer,
+                              c.best ? &c.best->attributes() : nullptr))) {
+            LocRibChange& o = observed_changes_.emplace_back();
+            o.family = c.family;
+            o.key = c.key;
+            if (c.best) {
+                o.peer = c.best->peer();
+                o.attrs = c.best->attrs();
+                o.payload = c.best->payload();
+            }
+        }
+        const MemoKey k{c.best ? &c.best->attributes() : nullptr, c.old_attrs,
+                        c.best ? c.best->peer() : kLocalPeer, c.old_peer, c.family};
+        if (!last_key || !(*last_key == k)) {
+            auto [it, inserted] = memo.try_emplace(k);
+            if (inserted) it->second = decide(c);
+            last = it->second;
+            last_key = k;
+        }
+        for (uint32_t i = 0; i < last.blocked_count; ++i) {
+            Peer* q = decided_blocked[last.blocked_first + i];
+            if (q->backlog_set.insert(c.key).second) q->backlog.push_back(c.key);
+        }
+        for (uint32_t i = 0; i < last.count; ++i) {
+            Bucket& b = buckets[decided_buckets[last.first + i]];
+            AppendNlri(c.key, b.out >= 0 ? c.best->payload() : NlriPayload{}, b.nlri);
             ++b.count;
             ++pending;
         }
-        if (pending >= kChunk) send_all();
+        if (pending >= kChunk) {
+            send_all();  // peers may be blocked now: decide again
+            forget();
+        }
     });
     send_all();
 }
@@ -775,33 +854,47 @@ bool BgpSpeaker::RunScan(Peer& p, ScanJob& job) {
     NlriList withdrawals = FindFamilyCodec(job.family)->make_list();
     size_t withdrawn = 0;
     const bool ibgp = p.neg.ibgp;
+    // What to do with a route depends only on its best path's attribute set
+    // and peer: decided once per run of routes sharing them.
+    constexpr int kSkip = -2, kWithdraw = -1;  // else an index in groups
+    const AttrEntry* last_attrs = nullptr;
+    PeerId last_peer = kLocalPeer;
+    int last = kSkip;
+    auto decide = [&](const Path& best) {
+        const PathAttributes& attrs = best.attributes().attributes();
+        if (job.kind != ScanJob::Kind::kFull &&
+            !HasRouteTargetUnder(attrs, job.rt_bits, job.route_target))
+            return kSkip;
+        const bool allowed = MayExport(best.peer(), rib_.peer(best.peer()), p.id, p.info, attrs, self_);
+        const bool wanted = allowed && Wants(p, job.family, best.attributes());
+        if (job.kind == ScanJob::Kind::kLost) return allowed && !wanted ? kWithdraw : kSkip;
+        if (!wanted) return kSkip;
+        int out = cache.Get(&best.attributes(), best.peer(), rib_.peer(best.peer()), ibgp,
+                            job.family, self_);
+        auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.out == out; });
+        if (it == groups.end()) {
+            groups.push_back(Group{out, FindFamilyCodec(job.family)->make_list(), 0});
+            it = groups.end() - 1;
+        }
+        return static_cast<int>(it - groups.begin());
+    };
     bool done = rib_.VisitRoutes(
         job.family, job.cursor, config_.export_step, [&](const RouteKey& key, std::span<const Path> paths) {
             const Path& best = paths[0];
-            const PathAttributes& attrs = best.attributes().attributes();
-            if (job.kind != ScanJob::Kind::kFull &&
-                !HasRouteTargetUnder(attrs, job.rt_bits, job.route_target))
-                return;
-            const bool allowed =
-                MayExport(best.peer(), rib_.peer(best.peer()), p.id, p.info, attrs, self_);
-            const bool wanted = allowed && Wants(p, job.family, best.attributes());
-            if (job.kind == ScanJob::Kind::kLost) {
-                if (allowed && !wanted) {
-                    AppendNlri(key, {}, withdrawals);
-                    ++withdrawn;
-                }
+            if (&best.attributes() != last_attrs || best.peer() != last_peer || !last_attrs) {
+                last = decide(best);
+                last_attrs = &best.attributes();
+                last_peer = best.peer();
+            }
+            if (last == kSkip) return;
+            if (last == kWithdraw) {
+                AppendNlri(key, {}, withdrawals);
+                ++withdrawn;
                 return;
             }
-            if (!wanted) return;
-            int out = cache.Get(&best.attributes(), best.peer(), rib_.peer(best.peer()), ibgp,
-                                job.family, self_);
-            auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.out == out; });
-            if (it == groups.end()) {
-                groups.push_back(Group{out, FindFamilyCodec(job.family)->make_list(), 0});
-                it = groups.end() - 1;
-            }
-            AppendNlri(key, best.payload(), it->nlri);
-            ++it->count;
+            Group& g = groups[static_cast<size_t>(last)];
+            AppendNlri(key, best.payload(), g.nlri);
+            ++g.count;
         });
     if (withdrawn) {
         Bytes bytes;

@@ -63,6 +63,11 @@ struct LocRibChange {
     NlriPayload payload;  // labels, ESI, gateway (when attrs)
 };
 using LocRibObserver = std::function<void(std::vector<LocRibChange>&&)>;
+// Which changes the observer wants, asked once per change of an observed
+// family before anything is copied: the route `key`, its new best path's
+// peer and attribute set (null: withdrawn). Empty: every change.
+using LocRibFilter =
+    std::function<bool(const RouteKey& key, PeerId peer, const AttrEntry* attrs)>;
 
 // Per-peer view for the looking glass / state file.
 struct SpeakerPeerStatus {
@@ -155,9 +160,12 @@ public:
     // Delivers every Loc-RIB change of `families` in batches, once per flush,
     // after the export stage (so the observer may call Announce/Withdraw).
     // Routes already in the Loc-RIB are not replayed: read rib() for those.
-    void set_loc_rib_observer(FamilySet families, LocRibObserver fn) {
+    // `filter` (optional) drops the changes the observer would ignore, so that
+    // a route reflector with no VPN instance copies nothing.
+    void set_loc_rib_observer(FamilySet families, LocRibObserver fn, LocRibFilter filter = {}) {
         observed_ = families;
         observer_ = std::move(fn);
+        observer_filter_ = std::move(filter);
     }
     // Time spent in flushes, and their number (for the bench and the metrics).
     uint64_t flushes() const { return flushes_; }
@@ -237,6 +245,7 @@ private:
     std::function<void()> on_change_;
     FamilySet observed_;
     LocRibObserver observer_;
+    LocRibFilter observer_filter_;
     std::vector<LocRibChange> observed_changes_;
     std::shared_ptr<bool> alive_;
 };

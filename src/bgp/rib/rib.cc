@@ -389,7 +389,9 @@ public:
     virtual size_t Withdraw(PeerId peer, const NlriList& nlri) = 0;
     virtual size_t Withdraw(PeerId peer, std::span<const RouteKey> keys) = 0;
     // Removes the peer's paths (only the stale ones if stale_only).
-    virtual size_t RemovePeer(PeerId peer, bool stale_only) = 0;
+    // From *cursor (0 when null) on, at most max_paths; *cursor advances.
+    virtual size_t RemovePeer(PeerId peer, bool stale_only, uint32_t* cursor = nullptr,
+                              size_t max_paths = SIZE_MAX) = 0;
     virtual size_t MarkStale(PeerId peer) = 0;
     virtual void ReselectPeer(PeerId peer) = 0;
     virtual void Reserve(size_t n) = 0;
@@ -399,6 +401,7 @@ public:
     virtual void ForEach(const RouteFn& fn) const = 0;
     virtual bool Visit(uint32_t& cursor, size_t max_routes, const RouteFn& fn) const = 0;
     virtual void Pin(bool on) = 0;
+    virtual bool EntryAt(uint32_t idx, RouteKey& key, std::span<const Path>& paths) const = 0;
     virtual void Drain(const ChangeFn& fn) = 0;
 };
 
@@ -452,10 +455,11 @@ public:
         return removed;
     }
 
-    size_t RemovePeer(PeerId peer, bool stale_only) override {
+    size_t RemovePeer(PeerId peer, bool stale_only, uint32_t* cursor, size_t max_paths) override {
         uint32_t& count = state_->PeerPaths(peer, family_);
         size_t removed = 0;
-        for (uint32_t idx = 0; idx < size_ && count > 0; ++idx) {
+        uint32_t idx = cursor ? *cursor : 0;
+        for (; idx < size_ && count > 0 && removed < max_paths; ++idx) {
             EntryT& e = At(idx);
             bool best_removed = false;
             Snapshot pre;
@@ -476,6 +480,7 @@ public:
                 MarkChanged(idx, e, std::move(pre));
             }
         }
+        if (cursor) *cursor = idx;
         return removed;
     }
 
@@ -537,6 +542,14 @@ public:
         return cursor >= size_;
     }
 
+    bool EntryAt(uint32_t idx, RouteKey& key, std::span<const Path>& paths) const override {
+        if (idx >= size_) return false;
+        const EntryT& e = At(idx);
+        key = RouteKey(family_, e.key.data());
+        paths = e.span();
+        return true;
+    }
+
     void Pin(bool on) override {
         if (on)
             ++pins_;
@@ -550,7 +563,7 @@ public:
             EntryT& e = At(l.idx);
             e.set_flag(PathSet::kChanged, false);
             fn(RouteChange{family_, RouteKey(family_, e.key.data()),
-                           e.empty() ? nullptr : &e[0], l.old_peer, l.old_attrs.get()});
+                           e.empty() ? nullptr : &e[0], l.old_peer, l.old_attrs.get(), l.idx});
             if (e.empty()) empties.push_back(l.idx);
         }
         // A big batch leaves a big log: give its memory back.
@@ -561,7 +574,20 @@ public:
         // While a scan (Visit) is under way, entries must keep their indices:
         // empties wait, in place, for a drain with no scan.
         if (pins_ > 0) {
-            deferred_.insert(deferred_.end(), empties.begin(), empties.end());
+            // Once a quarter of the entries wait, the first drain with no
+            // pin compacts the whole array: their indices need not be kept.
+            if (!compact_pending_) {
+                deferred_.insert(deferred_.end(), empties.begin(), empties.end());
+                if (deferred_.size() * 4 >= size_) {
+                    compact_pending_ = true;
+                    std::vector<uint32_t>().swap(deferred_);
+                }
+            }
+            return;
+        }
+        if (compact_pending_) {
+            compact_pending_ = false;
+            Compact();  // drops every empty entry, this drain's included
             return;
         }
         if (!deferred_.empty()) {
@@ -657,12 +683,7 @@ private:
     // sequentially. Every entry of the dense array is in the index (empty
     // ones too, until a drain erases them), so entries [0, end) are exactly
     // the index's elements.
-    void Regrow(uint32_t end) {
-        Index fresh(0, IndexHash{this}, IndexEq{this});
-        fresh.reserve(std::max<size_t>(2 * index_.size() + 2, 64));
-        for (uint32_t idx = 0; idx < end; ++idx) fresh.insert(idx);
-        index_ = std::move(fresh);
-    }
+    void Regrow(uint32_t end) { RebuildIndex(end, std::max<size_t>(2 * index_.size() + 2, 64)); }
 
     void EraseFromIndex(uint32_t idx) {
         auto it = index_.find(Probe{At(idx).key.data(), HashKey(At(idx).key.data())});
@@ -699,9 +720,16 @@ private:
             if (pages_.back().empty()) pages_.pop_back();
             --size_;
         }
-        Index fresh(kept, IndexHash{this}, IndexEq{this});
-        for (uint32_t idx = 0; idx < kept; ++idx) fresh.insert(idx);
-        index_ = std::move(fresh);
+        RebuildIndex(kept, kept);
+    }
+
+    // A fresh index of entries [0, end) sized for `capacity`, the old one
+    // freed first (it is not needed: the dense array holds the keys), so
+    // that the peak is one index, not two.
+    void RebuildIndex(uint32_t end, size_t capacity) {
+        index_ = Index(0, IndexHash{this}, IndexEq{this});
+        index_.reserve(capacity);
+        for (uint32_t idx = 0; idx < end; ++idx) index_.insert(idx);
     }
 
     // The best path of an entry before a change, for the change log: taken
@@ -803,6 +831,7 @@ private:
     std::vector<LogEntry> changed_;
     uint32_t pins_ = 0;               // scans under way (Rib::PinLayout)
     std::vector<uint32_t> deferred_;  // empties kept in place while pinned
+    bool compact_pending_ = false;    // too many empties kept to list them: compact
 };
 
 }  // namespace detail
@@ -878,6 +907,12 @@ size_t Rib::DropPeer(PeerId peer, Family family) {
     return t->RemovePeer(peer, false);
 }
 
+size_t Rib::DropPeerSlice(PeerId peer, Family family, uint32_t& cursor, size_t max_paths) {
+    auto* t = Table(family);
+    if (!t || state_->PeerPathsOr0(peer, family) == 0) return 0;
+    return t->RemovePeer(peer, false, &cursor, max_paths);
+}
+
 size_t Rib::MarkStale(PeerId peer, Family family) {
     auto* t = Table(family);
     if (!t || state_->PeerPathsOr0(peer, family) == 0) return 0;
@@ -929,6 +964,12 @@ bool Rib::VisitRoutes(Family family, uint32_t& cursor, size_t max_routes,
                       const std::function<void(const RouteKey&, std::span<const Path>)>& fn) const {
     auto* t = Table(family);
     return t ? t->Visit(cursor, max_routes, fn) : true;
+}
+
+bool Rib::EntryAt(Family family, uint32_t index, RouteKey& key,
+                  std::span<const Path>& paths) const {
+    auto* t = Table(family);
+    return t && t->EntryAt(index, key, paths);
 }
 
 void Rib::PinLayout(Family family, bool on) {

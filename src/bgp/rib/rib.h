@@ -124,6 +124,9 @@ struct RouteChange {
     // saw): its peer and attribute set, or null attrs when there was none.
     PeerId old_peer = 0;
     const AttrEntry* old_attrs = nullptr;
+    // The key's entry in its family's dense array: stable while the family
+    // is pinned (PinLayout), for EntryAt.
+    uint32_t index = 0;
 };
 
 class Rib {
@@ -152,6 +155,13 @@ public:
     // Withdraws every path of `peer` (in one family). Returns paths removed.
     size_t DropPeer(PeerId peer);
     size_t DropPeer(PeerId peer, Family family);
+    // The same in slices: removes at most max_paths of the peer's paths,
+    // visiting entries from `cursor` (start at 0), which it advances; done
+    // when PathCount(peer, family) is 0. The caller pins the family's layout
+    // (PinLayout) for as long as it keeps the cursor, so that one large drop
+    // logs (and the export stage withdraws) a slice per drain instead of the
+    // whole table at once.
+    size_t DropPeerSlice(PeerId peer, Family family, uint32_t& cursor, size_t max_paths);
     // Graceful restart (RFC 4724): marks the peer's paths of `family` stale;
     // an Update for a stale path refreshes it; SweepStale removes those still
     // stale. Stale paths keep competing for best path. Both return counts.
@@ -182,7 +192,13 @@ public:
     // scan never skips or repeats a key that stays in the table.
     bool VisitRoutes(Family family, uint32_t& cursor, size_t max_routes,
                      const std::function<void(const RouteKey&, std::span<const Path>)>& fn) const;
-    // Pin / unpin `family`'s layout; pins nest (one per scan under way).
+    // The key and paths (best first; empty for a key withdrawn since) of
+    // entry `index` of `family` (RouteChange::index); false when there is
+    // no such entry. Meaningful across drains only while the family is
+    // pinned: then an entry keeps its index and is not erased.
+    bool EntryAt(Family family, uint32_t index, RouteKey& key, std::span<const Path>& paths) const;
+    // Pin / unpin `family`'s layout; pins nest (one per scan under way, or
+    // per peer holding entry indices).
     void PinLayout(Family family, bool on);
 
     // Keys logged since the last drain.

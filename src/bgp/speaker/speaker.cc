@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstring>
 #include <unordered_map>
 
@@ -72,8 +74,23 @@ struct BgpSpeaker::Peer {
 
     bool blocked = false;  // SendUpdates said stop; OnWritable pending
     std::vector<ScanJob> jobs;  // front first
-    std::vector<RouteKey> backlog;
-    boost::unordered_flat_set<RouteKey, RouteKeyHash> backlog_set;
+    // Back-pressure backlog: per family, a bit per Loc-RIB entry index to
+    // replay (the family is pinned while it has any).
+    struct Backlog {
+        std::vector<uint64_t> bits;
+        size_t count = 0;   // bits set
+        size_t cursor = 0;  // next bit to look at when replaying
+    };
+    std::array<Backlog, kFamilyCount> backlog;
+    size_t backlog_total = 0;
+
+    // Routes of a session that went down, withdrawn a slice per flush
+    // (ContinueDrops); the family is pinned while its cursor is kept.
+    struct Drop {
+        bool active = false;
+        uint32_t cursor = 0;
+    };
+    std::array<Drop, kFamilyCount> drops;
 
     // Graceful restart (helper).
     FamilySet stale;
@@ -311,6 +328,7 @@ void BgpSpeaker::Withdraw(Family family, const NlriList& nlri) {
 void BgpSpeaker::OnEstablished(PeerSession& session, const NegotiatedSession& negotiated) {
     Peer* p = Find(session);
     if (!p) return;
+    FinishDrops(*p);  // the previous session's routes go before the new ones come
     p->up = true;
     p->neg = negotiated;
     p->disabled.reset();
@@ -377,8 +395,7 @@ void BgpSpeaker::OnDown(PeerSession& session, std::string_view reason, bool was_
     p->up = false;
     for (const ScanJob& j : p->jobs) rib_.PinLayout(j.family, false);
     p->jobs.clear();
-    p->backlog.clear();
-    p->backlog_set.clear();
+    ClearBacklog(*p);
     p->blocked = false;
     if (p->rtc_timer) p->rtc_timer->cancel();
     rtm_.RemovePeer(p->id);
@@ -396,7 +413,7 @@ void BgpSpeaker::OnDown(PeerSession& session, std::string_view reason, bool was_
                 rib_.MarkStale(p->id, fam);
                 p->stale.set(f);
             } else {
-                rib_.DropPeer(p->id, fam);
+                StartDrop(*p, fam);
             }
         }
         if (p->stale.any()) {
@@ -412,7 +429,7 @@ void BgpSpeaker::OnDown(PeerSession& session, std::string_view reason, bool was_
             });
         }
     } else {
-        rib_.DropPeer(p->id);
+        for (size_t f = 0; f < kFamilyCount; ++f) StartDrop(*p, static_cast<Family>(f));
     }
     changed_since_notify_ = true;
     ScheduleFlush();
@@ -613,11 +630,12 @@ void BgpSpeaker::ScheduleFlush() {
 void BgpSpeaker::Flush() {
     flush_posted_ = false;
     ++flushes_;
+    const bool more_drops = ContinueDrops();
     const bool rib_changes = rib_.PendingChanges() > 0;
     ProcessRtcChanges();
     ExportChanges();
     for (auto& p : peers_)
-        if (p->up && (!p->jobs.empty() || !p->backlog.empty())) Pump(*p);
+        if (p->up && (!p->jobs.empty() || p->backlog_total > 0)) Pump(*p);
     if (!observed_changes_.empty() && observer_) {
         std::vector<LocRibChange> batch;
         batch.swap(observed_changes_);
@@ -626,6 +644,45 @@ void BgpSpeaker::Flush() {
     if ((rib_changes || changed_since_notify_) && on_change_) {
         changed_since_notify_ = false;
         on_change_();
+    }
+    if (more_drops) ScheduleFlush();
+}
+
+void BgpSpeaker::StartDrop(Peer& p, Family family) {
+    Peer::Drop& d = p.drops[FamilyIndex(family)];
+    if (d.active || rib_.PathCount(p.id, family) == 0) return;
+    rib_.PinLayout(family, true);
+    d.active = true;
+    d.cursor = 0;
+    ++drops_active_;
+}
+
+bool BgpSpeaker::ContinueDrops(size_t budget) {
+    if (drops_active_ == 0) return false;
+    for (auto& q : peers_) {
+        for (size_t f = 0; f < kFamilyCount; ++f) {
+            Peer::Drop& d = q->drops[f];
+            if (!d.active) continue;
+            const Family family = static_cast<Family>(f);
+            if (budget > 0) budget -= std::min(budget, rib_.DropPeerSlice(q->id, family, d.cursor, budget));
+            if (rib_.PathCount(q->id, family) > 0) continue;
+            d = Peer::Drop{};
+            rib_.PinLayout(family, false);
+            --drops_active_;
+        }
+    }
+    return drops_active_ > 0;
+}
+
+void BgpSpeaker::FinishDrops(Peer& p) {
+    for (size_t f = 0; f < kFamilyCount; ++f) {
+        Peer::Drop& d = p.drops[f];
+        if (!d.active) continue;
+        const Family family = static_cast<Family>(f);
+        rib_.DropPeerSlice(p.id, family, d.cursor, SIZE_MAX);
+        d = Peer::Drop{};
+        rib_.PinLayout(family, false);
+        --drops_active_;
     }
 }
 
@@ -807,10 +864,8 @@ void BgpSpeaker::ExportChanges() {
             last = it->second;
             last_key = k;
         }
-        for (uint32_t i = 0; i < last.blocked_count; ++i) {
-            Peer* q = decided_blocked[last.blocked_first + i];
-            if (q->backlog_set.insert(c.key).second) q->backlog.push_back(c.key);
-        }
+        for (uint32_t i = 0; i < last.blocked_count; ++i)
+            AddToBacklog(*decided_blocked[last.blocked_first + i], c.family, c.index);
         for (uint32_t i = 0; i < last.count; ++i) {
             Bucket& b = buckets[decided_buckets[last.first + i]];
             AppendNlri(c.key, b.out >= 0 ? c.best->payload() : NlriPayload{}, b.nlri);
@@ -910,55 +965,94 @@ bool BgpSpeaker::RunScan(Peer& p, ScanJob& job) {
     return done;
 }
 
-void BgpSpeaker::ReplayBacklog(Peer& p) {
-    while (!p.backlog.empty() && !p.blocked) {
-        const size_t n = std::min(p.backlog.size(), config_.export_step);
-        // Per family: withdrawals and announcements by outgoing set.
-        OutgoingCache cache;
-        struct Group {
-            Family family;
-            int out;  // -1 withdraw
-            NlriList nlri;
-            size_t count = 0;
-        };
-        std::vector<Group> groups;
-        for (size_t i = p.backlog.size() - n; i < p.backlog.size(); ++i) {
-            const RouteKey& key = p.backlog[i];
-            p.backlog_set.erase(key);
-            if (!Ready(p, key.family())) continue;
-            const Path* best = rib_.Best(key);
-            int out = -1;
-            if (best && MayExport(best->peer(), rib_.peer(best->peer()), p.id, p.info,
-                                  best->attributes().attributes(), self_) &&
-                Wants(p, key.family(), best->attributes()))
-                out = cache.Get(&best->attributes(), best->peer(), rib_.peer(best->peer()),
-                                p.neg.ibgp, key.family(), self_);
-            auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
-                return g.family == key.family() && g.out == out;
-            });
-            if (it == groups.end()) {
-                groups.push_back(Group{key.family(), out, FindFamilyCodec(key.family())->make_list(), 0});
-                it = groups.end() - 1;
-            }
-            AppendNlri(key, out >= 0 ? best->payload() : NlriPayload{}, it->nlri);
-            ++it->count;
-        }
-        p.backlog.resize(p.backlog.size() - n);
-        for (Group& g : groups) {
-            Bytes bytes;
-            if (g.out >= 0) {
-                const OutgoingAttributes& o = cache[g.out];
-                PackAnnouncements(o.attrs, g.family, o.next_hop, g.nlri, p.out_ctx, bytes);
-                Send(p, std::move(bytes), g.count, 0);
-            } else {
-                PackWithdrawals(g.family, g.nlri, p.out_ctx, bytes);
-                Send(p, std::move(bytes), 0, g.count);
-            }
-        }
+void BgpSpeaker::AddToBacklog(Peer& p, Family family, uint32_t index) {
+    Peer::Backlog& b = p.backlog[FamilyIndex(family)];
+    if (b.count == 0 && b.bits.empty()) rib_.PinLayout(family, true);
+    const size_t word = index / 64;
+    if (word >= b.bits.size()) b.bits.resize(std::max(word + 1, b.bits.size() * 2), 0);
+    const uint64_t bit = uint64_t{1} << (index % 64);
+    if (b.bits[word] & bit) return;
+    b.bits[word] |= bit;
+    ++b.count;
+    ++p.backlog_total;
+}
+
+void BgpSpeaker::ClearBacklog(Peer& p) {
+    for (size_t f = 0; f < kFamilyCount; ++f) {
+        Peer::Backlog& b = p.backlog[f];
+        if (b.bits.empty()) continue;
+        rib_.PinLayout(static_cast<Family>(f), false);
+        b = Peer::Backlog{};
     }
-    if (p.backlog.empty()) {
-        p.backlog_set.clear();
-        if (p.backlog.capacity() > 4096) std::vector<RouteKey>().swap(p.backlog);
+    p.backlog_total = 0;
+}
+
+void BgpSpeaker::ReplayBacklog(Peer& p) {
+    struct Group {
+        int out;  // -1 withdraw
+        NlriList nlri;
+        size_t count = 0;
+    };
+    for (size_t f = 0; f < kFamilyCount && !p.blocked; ++f) {
+        Peer::Backlog& b = p.backlog[f];
+        if (b.bits.empty()) continue;
+        const Family family = static_cast<Family>(f);
+        const size_t nbits = b.bits.size() * 64;
+        while (b.count > 0 && !p.blocked) {
+            // Up to export_step routes from the cursor, by outgoing set.
+            OutgoingCache cache;
+            std::vector<Group> groups;
+            const bool ready = Ready(p, family);
+            for (size_t taken = 0; taken < config_.export_step && b.count > 0;) {
+                if (b.cursor >= nbits) b.cursor = 0;
+                const size_t w = b.cursor / 64;
+                const uint64_t word = b.bits[w] & (~uint64_t{0} << (b.cursor % 64));
+                if (word == 0) {
+                    b.cursor = (w + 1) * 64;
+                    continue;
+                }
+                const unsigned bit = static_cast<unsigned>(std::countr_zero(word));
+                const uint32_t idx = static_cast<uint32_t>(w * 64 + bit);
+                b.bits[w] &= ~(uint64_t{1} << bit);
+                --b.count;
+                --p.backlog_total;
+                b.cursor = size_t{idx} + 1;
+                ++taken;
+                RouteKey key;
+                std::span<const Path> paths;
+                if (!ready || !rib_.EntryAt(family, idx, key, paths)) continue;
+                const Path* best = paths.empty() ? nullptr : &paths[0];
+                int out = -1;
+                if (best && MayExport(best->peer(), rib_.peer(best->peer()), p.id, p.info,
+                                      best->attributes().attributes(), self_) &&
+                    Wants(p, family, best->attributes()))
+                    out = cache.Get(&best->attributes(), best->peer(), rib_.peer(best->peer()),
+                                    p.neg.ibgp, family, self_);
+                auto it = std::find_if(groups.begin(), groups.end(),
+                                       [&](const Group& g) { return g.out == out; });
+                if (it == groups.end()) {
+                    groups.push_back(Group{out, FindFamilyCodec(family)->make_list(), 0});
+                    it = groups.end() - 1;
+                }
+                AppendNlri(key, out >= 0 ? best->payload() : NlriPayload{}, it->nlri);
+                ++it->count;
+            }
+            for (Group& g : groups) {
+                Bytes bytes;
+                if (g.out >= 0) {
+                    const OutgoingAttributes& o = cache[g.out];
+                    PackAnnouncements(o.attrs, family, o.next_hop, g.nlri, p.out_ctx, bytes);
+                    Send(p, std::move(bytes), g.count, 0);
+                } else {
+                    PackWithdrawals(family, g.nlri, p.out_ctx, bytes);
+                    Send(p, std::move(bytes), 0, g.count);
+                }
+            }
+        }
+        if (b.count == 0) {
+            rib_.PinLayout(family, false);
+            b = Peer::Backlog{};
+        }
     }
 }
 
@@ -1010,7 +1104,7 @@ std::vector<SpeakerPeerStatus> BgpSpeaker::PeerStatus() const {
         s.rtc = p->up && p->rtc;
         s.rtc_ready = p->up && rtm_.RtcReady(p->id);
         s.rtc_routes = rtm_.HasPeer(p->id) ? rtm_.RouteCount(p->id) : 0;
-        s.backlog = p->backlog.size();
+        s.backlog = p->backlog_total;
         s.dumping = !p->jobs.empty();
         s.stale = p->stale.any();
         out.push_back(std::move(s));

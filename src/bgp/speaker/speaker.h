@@ -83,7 +83,7 @@ struct SpeakerPeerStatus {
     bool rtc = false;                 // RTC negotiated
     bool rtc_ready = false;           // its RTC End-of-RIB received
     size_t rtc_routes = 0;
-    size_t backlog = 0;               // keys waiting for its queue to drain
+    size_t backlog = 0;               // routes waiting for its queue to drain
     bool dumping = false;             // a table export is under way
     bool stale = false;               // graceful restart: its routes are kept as stale
 };
@@ -110,18 +110,21 @@ struct SpeakerPeerStatus {
 // best path, at no memory cost per route and per peer.
 //
 // Back-pressure: when a peer's output queue is full (SendUpdates false),
-// further changes for it are kept as a deduplicated backlog of keys (at most
-// one per route), replayed from the Loc-RIB once the queue drains
-// (OnWritable); full-table exports are resumable scans paced the same way. A
-// slow peer therefore costs memory bounded by the table size and never
-// delays the others.
+// further changes for it are kept as a backlog: one bit per Loc-RIB entry
+// (RouteChange::index) in a per-family bitmap, the family's layout pinned
+// so that indices stay valid and withdrawn entries stay until the bits are
+// replayed from the Loc-RIB, once the queue drains (OnWritable); full-table
+// exports are resumable scans paced the same way. A slow peer therefore
+// costs one bit per route of the table at most (128 KiB for 1 M routes),
+// and never delays the others.
 //
 // Sessions: on Established, our RTC routes go first, then each family's
 // table, each followed by End-of-RIB; VPN families towards an RTC peer wait
 // for its RTC End-of-RIB (RFC 4684 §6). On a session going down its routes
-// are withdrawn, or kept stale while the peer restarts when it negotiated
-// graceful restart (RFC 4724 helper), until its End-of-RIB per family or
-// the restart time.
+// are withdrawn (kDropSlice paths per flush, the rest in the next turns of
+// the loop; all at once if the peer is back first), or kept stale while the
+// peer restarts when it negotiated graceful restart (RFC 4724 helper),
+// until its End-of-RIB per family or the restart time.
 //
 // Executor: the one given (the process's single event loop); nothing here is
 // thread-safe. Destroying the speaker closes every connection without a
@@ -223,6 +226,15 @@ private:
     void Pump(Peer& p);
     bool RunScan(Peer& p, ScanJob& job);
     void ReplayBacklog(Peer& p);
+    void AddToBacklog(Peer& p, Family family, uint32_t index);
+    // A session's routes are withdrawn in slices of at most kDropSlice paths
+    // per flush, so that the change log (16 octets a route) and the
+    // withdrawals in flight stay small however large its table was.
+    static constexpr size_t kDropSlice = 65536;
+    void StartDrop(Peer& p, Family family);
+    bool ContinueDrops(size_t budget = kDropSlice);  // true: more to drop
+    void FinishDrops(Peer& p);
+    void ClearBacklog(Peer& p);
     bool Send(Peer& p, Bytes&& bytes, size_t announced, size_t withdrawn);
     bool Send(Peer& p, const std::shared_ptr<const Bytes>& bytes, size_t announced,
               size_t withdrawn);
@@ -240,6 +252,7 @@ private:
     std::vector<std::unique_ptr<Peer>> peers_;  // index = PeerId - 1
     boost::unordered_flat_map<const PeerSession*, Peer*> by_session_;
     bool flush_posted_ = false;
+    size_t drops_active_ = 0;  // (peer, family) drops under way
     bool changed_since_notify_ = false;
     uint64_t flushes_ = 0;
     std::function<void()> on_change_;

@@ -180,7 +180,12 @@ LgNodePtr InstanceNode(const VpnCtxPtr& c, const VpnInstance* inst) {
     o->AddItem("route_targets", [inst](const LgRequest&) {
         return LgJson{{"import", Targets(inst->import_rts())}, {"export", Targets(inst->export_rts())}};
     });
-    o->AddValue("gateway_ip", AddressOrNull(inst->gateway_ip()));
+    o->AddValue("gateway_ip", AddressOrNull(inst->gateway_ip()));  // the first attach's (original)
+    o->AddItem("gateway_ips", [inst](const LgRequest&) {  // new: every subnet's gateway in use
+        LgJson list = LgJson::array();
+        for (const auto& gw : inst->gateway_ips()) list.push_back(gw.ToString());
+        return list;
+    });
     o->AddValue("subnet_prefix_length", inst->subnet_prefix_length());
     o->AddValue("instance_dataplane_id", inst->instance_label());
     o->AddTree("ports", std::make_shared<LgFunctionNode>(

@@ -240,6 +240,12 @@ struct LocalPort {
     std::string linuxif;               // interface name (may be a pseudo name for OVS)
     std::optional<OvsPortInfo> ovs;    // ipvpn ovs driver
     std::optional<uint16_t> vlan;      // evpn ovs driver: the network's VLAN on br-tun
+    // IP-VPN: the gateway of this attach (its gateway_ip, with the subnet
+    // length of its ip_address), which the VM on this port uses; empty when
+    // the attach has none. An instance may serve several (one per subnet);
+    // drivers serve each port the gateways of its own attaches and fall back
+    // to InstanceConfig::gateway_ip when a caller leaves this empty.
+    bgp::Prefix gateway;
 
     auto operator<=>(const LocalPort&) const = default;
     bool operator==(const LocalPort&) const = default;

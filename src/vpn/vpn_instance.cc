@@ -105,6 +105,16 @@ VpnInstance::VpnInstance(const InstanceContext& ctx, dataplane::VpnType type, ui
 
 VpnInstance::~VpnInstance() = default;
 
+std::vector<bgp::IpAddress> VpnInstance::gateway_ips() const {
+    std::set<bgp::IpAddress> used;
+    for (const auto& [key, ep] : endpoints_)
+        if (!ep.gateway.address.empty()) used.insert(ep.gateway.address);
+    std::vector<bgp::IpAddress> out;
+    if (used.erase(gateway_ip_)) out.push_back(gateway_ip_);
+    out.insert(out.end(), used.begin(), used.end());
+    return out;
+}
+
 std::string VpnInstance::name() const { return fmt::format("{}-{}", is_evpn() ? "EVI" : "VRF", id_); }
 
 bgp::RouteDistinguisher VpnInstance::rd() const {
@@ -637,6 +647,11 @@ std::optional<ApiError> VpnInstance::Plug(const AttachParams& p, const dataplane
     ep.local_pref = p.local_pref;
     ep.direction = p.direction;
     ep.description = p.description;
+    if (!p.gateway_ip.empty())
+        ep.gateway = bgp::Prefix{p.gateway_ip, p.ip.empty() ? uint8_t{0} : p.ip_prefix_length};
+    // The driver serves each port the gateway of its own attach.
+    dataplane::LocalPort dp_port = port;
+    dp_port.gateway = ep.gateway;
     if ((ep.advertise_subnet || readvertise_) && !is_evpn()) {
         ep.rd_number = ctx_.allocate_rd(fmt::format("{} endpoint {}", name(), p.ip_text));
         if (!ep.rd_number) {
@@ -644,7 +659,7 @@ std::optional<ApiError> VpnInstance::Plug(const AttachParams& p, const dataplane
             return ApiError{500, "no route distinguisher left"};
         }
     }
-    if (auto st = dataplane_->VifPlugged(p.mac, p.ip, port, label, p.direction); !st) {
+    if (auto st = dataplane_->VifPlugged(p.mac, p.ip, dp_port, label, p.direction); !st) {
         if (new_mac) ctx_.release_label(label);
         if (ep.rd_number) ctx_.release_rd(*ep.rd_number);
         return ApiError{st.code() == dataplane::DataplaneErrorCode::kInvalidArgument ? 400 : 500,
@@ -691,6 +706,7 @@ void VpnInstance::RemoveEndpoint(
         port.ovs = pi->second.ovs;
         port.vlan = pi->second.vlan;
     }
+    port.gateway = ep.gateway;
     if (auto st = dataplane_->VifUnplugged(ep.mac, ep.ip, port, label, ep.direction, !port_in_use); !st)
         spdlog::warn("vpn {}: vif_unplugged {} {}: {}", name(), ep.mac.ToString(), ep.ip_text,
                      st.message());

@@ -77,6 +77,7 @@ struct Endpoint {
     nlohmann::json description;
     std::optional<uint32_t> rd_number;  // its own RD (advertise_subnet)
     std::vector<bgp::RouteKey> routes;  // keys it advertises
+    bgp::Prefix gateway;                // its attach's gateway_ip / subnet length (empty: none)
 };
 
 // A received route considered by the instance.
@@ -163,7 +164,11 @@ public:
     // The RD of an endpoint's routes: its own (advertise_subnet) or rd().
     bgp::RouteDistinguisher EndpointRd(const Endpoint& ep) const;
     const std::optional<std::string>& description() const { return description_; }
+    // The first attach's gateway (the original keeps only this one).
     const bgp::IpAddress& gateway_ip() const { return gateway_ip_; }
+    // Every gateway the plugged endpoints use (one per subnet), the first
+    // attach's first when still used, then in address order.
+    std::vector<bgp::IpAddress> gateway_ips() const;
     uint8_t subnet_prefix_length() const { return subnet_prefix_length_; }
     const std::vector<bgp::ExtCommunity>& import_rts() const { return import_rts_; }
     const std::vector<bgp::ExtCommunity>& export_rts() const { return export_rts_; }

@@ -16,9 +16,12 @@
 #   6. a host's bagpipe-bgp is killed and restarted → pings resume, no duplicate or
 #      stale rule, route or device;
 #   7. detach everything → no table, rule or VXLAN device of ours is left.
+#   Also: a second subnet in red on h1 (another attach, another gateway_ip): its VM
+#   pings its own gateway, the first subnet's VM still its own.
 # Variant 2, FRR's bgpd as route reflector: (1).
-# Where the kernel has VRF devices and MPLS (not this one), the driver still uses tables;
-# the MPLS path is not built (docs/dataplane.md).
+# Variant 3, `mode = vrf` (VRF devices bvrf-N, kernel MPLS over eth0): VMs of red on two
+# hosts ping each other over MPLS. Only where the kernel has VRF devices and MPLS;
+# elsewhere (this project's CI kernel) it is reported SKIPPED with the reason.
 set -u -o pipefail
 # shellcheck source=lib/fabric.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/fabric.sh"
@@ -95,6 +98,27 @@ check_noping "red: r1 does not reach green's gateway 10.77.0.1 on the same host"
 check_noping "green: g1 does not reach red's gateway 10.1.1.1 on the same host" g1 10.1.1.1
 detach_vm h1 g1 green 64512:30 52:54:00:00:03:01 10.77.0.10/24 || bad "detach g1"
 
+# two subnets in red on h1: each VM gets an ARP answer from, and pings, its own gateway
+fab_vm h1 s1 52:54:00:00:04:01 10.1.11.10/24 10.1.11.1
+attach_vm h1 s1 red "$RED" 52:54:00:00:04:01 10.1.11.10/24 10.1.11.1 || bad "attach s1"
+check_ping "red, second subnet: s1 reaches its gateway 10.1.11.1" s1 10.1.11.1
+check_ping "red, first subnet: r1 still reaches its gateway 10.1.1.1" r1 10.1.1.1
+check_ping "red, second subnet: s1 reaches r2 (h2), routed" s1 10.1.2.10
+if fab_x h1 ip -o addr show dev ts1 | grep -q 'inet 10.1.11.1/24' &&
+  ! fab_x h1 ip -o addr show dev tr1 | grep -q 'inet 10.1.11.1/'; then
+  ok "h1: 10.1.11.1/24 on s1's port only"
+else
+  bad "h1: gateway addresses: $(fab_x h1 ip -o addr show | grep -E 'inet 10\.1\.(1|11)\.1/' | tr '\n' ' ')"
+fi
+detach_vm h1 s1 red "$RED" 52:54:00:00:04:01 10.1.11.10/24 || bad "detach s1"
+sleep 1
+if fab_x h1 ip route show table all proto 19 | grep -q '10\.1\.11\.1'; then
+  bad "h1: 10.1.11.1's local route left after its last endpoint went"
+else
+  ok "h1: the second gateway's local route went with its last endpoint"
+fi
+check_ping "red: r1 still reaches its gateway 10.1.1.1" r1 10.1.1.1
+
 # ECMP: 10.1.9.9 behind h2 and h3 (one VM on each, an anycast /32 whose gateway is the
 # VRF's gateway on that host)
 ecmp_vm() { # ecmp_vm HOST VM MAC GW
@@ -160,5 +184,51 @@ echo "== variant 2: FRR bgpd route reflector"
 fabric frr
 check_ping "FRR RR: red r1 (h1) reaches r2 (h2)" r1 10.1.2.10
 check_ping "FRR RR: red r3 (h3) reaches r1 (h1)" r3 10.1.1.10
+fab_teardown
+
+# ---------------------------------------------------------------- variant 3: mode = vrf
+# kernel_vrf_mpls: empty when the kernel has VRF devices and MPLS, else what it lacks
+kernel_vrf_mpls() {
+  local lacks=()
+  unshare --net sh -c 'ip link add bpvrfprobe type vrf table 4242' 2>/dev/null ||
+    lacks+=("VRF devices (CONFIG_NET_VRF)")
+  [ -e /proc/sys/net/mpls/platform_labels ] ||
+    lacks+=("kernel MPLS (CONFIG_MPLS_ROUTING: no /proc/sys/net/mpls/platform_labels)")
+  local out="" l
+  for l in "${lacks[@]}"; do out+="${out:+ and }$l"; done
+  echo "$out"
+}
+lacks=$(kernel_vrf_mpls)
+if [ -n "$lacks" ]; then
+  echo "== variant 3: mode = vrf"
+  skip "variant 3 (IP-VPN linux driver, mode = vrf, MPLS): this kernel has no $lacks"
+else
+  echo "== variant 3: mode = vrf (VRF devices, kernel MPLS)"
+  fab_underlay
+  for i in 1 2; do
+    fab_host "h$i" "$i" dummy linux
+    printf 'mode = vrf\nmpls_interface = eth0\n' >>"$FAB_RUN/h$i.conf"
+  done
+  fab_rr_ours 254 1 2
+  for i in 1 2; do fab_start "h$i"; done
+  for i in 1 2; do fab_wait_established "h$i" 20 || bad "h$i: BGP session not Established"; done
+  for i in 1 2; do
+    fab_vm "h$i" "r$i" "52:54:00:00:01:0$i" "10.1.$i.10/24" "10.1.$i.1"
+    attach_vm "h$i" "r$i" red "$RED" "52:54:00:00:01:0$i" "10.1.$i.10/24" "10.1.$i.1" || bad "attach r$i"
+  done
+  if fab_x h1 ip -o link show type vrf | grep -q 'bvrf-'; then ok "vrf mode: h1 has a bvrf- device"; else
+    bad "vrf mode: no bvrf- device on h1: $(fab_lg h1 vpns/dataplane/drivers/ipvpn)"; fi
+  check_ping "vrf mode: r1 (h1) reaches r2 (h2) over MPLS" r1 10.1.2.10
+  check_ping "vrf mode: r1 reaches its gateway 10.1.1.1" r1 10.1.1.1
+  if fab_x h2 ip -f mpls route show | grep -q 'via inet 10.1.2.10'; then ok "vrf mode: h2 has r2's label route"; else
+    bad "vrf mode: h2's MPLS routes: $(fab_x h2 ip -f mpls route show | tr '\n' ' ')"; fi
+  for i in 1 2; do detach_vm "h$i" "r$i" red "$RED" "52:54:00:00:01:0$i" "10.1.$i.10/24"; done
+  sleep 1
+  if [ -z "$(fab_x h1 ip -o link show type vrf)$(fab_x h1 ip -f mpls route show proto 19)" ]; then
+    ok "vrf mode: last detach leaves no VRF device or label route on h1"
+  else
+    bad "vrf mode: left on h1: $(fab_x h1 ip -o link show type vrf) $(fab_x h1 ip -f mpls route show)"
+  fi
+fi
 
 fab_finish

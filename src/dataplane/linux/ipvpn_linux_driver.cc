@@ -68,6 +68,32 @@ nl::Route GatewayLocalRoute(const bgp::IpAddress& gw, uint32_t table, int32_t po
     return r;
 }
 
+// `rule add|del [-6] [pref P] [iif X] [oif Y] lookup T | unreachable`.
+nl::Request RuleRequest(const nl::Rule& r, bool add, bool with_priority) {
+    std::string text = fmt::format("rule {} ", add ? "add" : "del");
+    if (r.family == kAfInet6) text += "-6 ";
+    if (with_priority) text += fmt::format("pref {} ", r.priority);
+    if (!r.iif.empty()) text += fmt::format("iif {} ", r.iif);
+    if (!r.oif.empty()) text += fmt::format("oif {} ", r.oif);
+    text += r.unreachable ? std::string("unreachable") : fmt::format("lookup {}", r.table);
+    return {add ? nl::AddRule(r) : nl::DeleteRule(r), std::move(text)};
+}
+
+// A VRF table's `unreachable default` of the highest metric (no fall-through
+// to the main table).
+nl::Request UnreachableDefault(uint8_t version, uint32_t table, bool add) {
+    nl::Route r;
+    r.destination = DefaultOf(version);
+    r.table = table;
+    r.type = nl::RouteType::kUnreachable;
+    r.metric = kUnreachableMetric;
+    if (add)
+        return {nl::AddRoute(r, true), fmt::format("route replace unreachable {} table {} metric {}",
+                                                   r.destination.ToString(), table, kUnreachableMetric)};
+    return {nl::DeleteRoute(r),
+            fmt::format("route del unreachable {} table {}", r.destination.ToString(), table)};
+}
+
 std::string SysctlName(const std::string& ifname) {
     std::string n = ifname;
     std::replace(n.begin(), n.end(), '.', '/');
@@ -79,6 +105,15 @@ std::string SysctlName(const std::string& ifname) {
 // ---------------------------------------------------------------------------
 // Options.
 
+std::string_view IpvpnLinuxModeName(IpvpnLinuxMode mode) {
+    switch (mode) {
+        case IpvpnLinuxMode::kAuto: return "auto";
+        case IpvpnLinuxMode::kTables: return "tables";
+        case IpvpnLinuxMode::kVrf: return "vrf";
+    }
+    return "?";
+}
+
 DataplaneResult<IpvpnLinuxOptions> IpvpnLinuxOptions::FromConfig(
     const config::DataplaneDriverConfig& c) {
     IpvpnLinuxOptions o;
@@ -86,6 +121,15 @@ DataplaneResult<IpvpnLinuxOptions> IpvpnLinuxOptions::FromConfig(
     o.config = c.options;
     o.config["dataplane_driver"] = c.configured_driver;
     options::Reader r(c.options);
+    if (auto v = r.String("mode")) {
+        std::string m = *v;
+        std::transform(m.begin(), m.end(), m.begin(), [](unsigned char ch) { return std::tolower(ch); });
+        if (m == "auto") o.mode = IpvpnLinuxMode::kAuto;
+        else if (m == "tables") o.mode = IpvpnLinuxMode::kTables;
+        else if (m == "vrf") o.mode = IpvpnLinuxMode::kVrf;
+        else return DataplaneStatus::InvalidArgument(fmt::format("mode = {}: not one of auto, tables, vrf", *v));
+    }
+    if (auto v = r.String("mpls_interface")) o.mpls_interface = *v;
     if (auto v = r.Uint("vxlan_dst_port", 1, 65535)) o.vxlan_dst_port = static_cast<uint16_t>(*v);
     if (auto v = r.Uint("table_base", 256, 0x7f000000)) o.table_base = static_cast<uint32_t>(*v);
     if (auto v = r.Uint("rule_priority", 1, 32765)) o.rule_priority = static_cast<uint32_t>(*v);
@@ -177,17 +221,22 @@ std::unique_ptr<KernelAccess> MakeLinuxKernelAccess(boost::asio::io_context& io,
 // ---------------------------------------------------------------------------
 // The instance.
 
-// IpvpnLinuxInstance — one VRF (see the top of ipvpn_linux_driver.h).
-// Invariants: vx_index_ is the VXLAN device's index; ports_ holds every
-// port with at least one plugged endpoint; pes_ counts, per remote PE, the
-// prefixes routed through it; every route in remotes_ is installed with all
-// its next hops. Executor: the driver's.
+// IpvpnLinuxInstance — one VRF (see the top of ipvpn_linux_driver.h), in the
+// driver's mode: the per-port and per-route steps of both modes share this
+// class and differ only where the kernel objects do (device, port rules or
+// enslaving, next hops, MPLS routes).
+// Invariants: dev_index_ is the device's index (vrfvx-N or bvrf-N); ports_
+// holds every port with at least one plugged endpoint, with the gateways
+// its endpoints use (reference counted); gateway_ports_ lists, per gateway
+// address, the ports holding it; pes_ counts, per remote PE, the prefixes
+// routed through it (tables mode); every route in remotes_ is installed with
+// all its next hops. Executor: the driver's.
 class IpvpnLinuxInstance final : public VpnInstanceDataplane {
 public:
-    IpvpnLinuxInstance(IpvpnLinuxDriver& driver, InstanceConfig config, int32_t vx_index)
-        : driver_(driver), config_(std::move(config)), vx_index_(vx_index),
-          table_(driver.TableOf(config_.instance_id)),
-          vx_name_(IpvpnLinuxDriver::VxlanName(config_.instance_id)) {}
+    IpvpnLinuxInstance(IpvpnLinuxDriver& driver, InstanceConfig config, int32_t dev_index)
+        : driver_(driver), config_(std::move(config)), dev_index_(dev_index),
+          table_(driver.TableOf(config_.instance_id)), vrf_(driver.vrf_mode()),
+          dev_name_(driver.DeviceName(config_.instance_id)) {}
     ~IpvpnLinuxInstance() override { driver_.Forget(config_.instance_id); }
 
     DataplaneStatus VifPlugged(const bgp::MacAddress& mac, const bgp::IpAddress& ip,
@@ -230,7 +279,8 @@ private:
     struct Port {
         int32_t index = 0;
         size_t endpoints = 0;
-        bool rules = false;  // iif rules installed
+        bool rules = false;                        // iif rules installed (tables mode)
+        std::map<bgp::Prefix, size_t> gateways;    // gateway/len → endpoints using it
     };
     struct PeState {
         bgp::MacAddress router_mac;
@@ -238,22 +288,35 @@ private:
         size_t refs = 0;
     };
     using EndpointKey = std::tuple<bgp::MacAddress, bgp::IpAddress, std::string>;
+    struct EndpointState {
+        Direction direction = Direction::kBoth;
+        uint32_t label = 0;
+        std::optional<bgp::Prefix> gateway;
+    };
+    using Batch = std::vector<nl::Request>;
 
+    std::optional<bgp::Prefix> GatewayOf(const LocalPort& port, const bgp::IpAddress& ip) const;
+    void GatewayRef(Port& p, const std::string& ifname, const bgp::Prefix& gw, Batch& out);
+    void GatewayUnref(Port& p, const std::string& ifname, const bgp::Prefix& gw, Batch& out);
+    void EndpointRequests(const EndpointKey& key, const EndpointState& s, int32_t port_index,
+                          bool add, Batch& out);
+    void ReleasePort(std::map<std::string, Port>::iterator it, Batch& out);
     nl::Route RemoteRoute(const bgp::Prefix& prefix) const;
-    void PeRef(const bgp::IpAddress& pe, const bgp::MacAddress& mac, uint32_t vni,
-               std::vector<nl::Request>& out);
-    void PeUnref(const bgp::IpAddress& pe, std::vector<nl::Request>& out);
+    void PeRef(const bgp::IpAddress& pe, const bgp::MacAddress& mac, uint32_t vni, Batch& out);
+    void PeUnref(const bgp::IpAddress& pe, Batch& out);
     std::vector<nl::Request> PortRules(const std::string& ifname, bool add) const;
 
     IpvpnLinuxDriver& driver_;
     InstanceConfig config_;
-    int32_t vx_index_;
+    int32_t dev_index_;
     uint32_t table_;
-    std::string vx_name_;
+    bool vrf_;
+    std::string dev_name_;
     bool cleaned_ = false;
     std::map<std::string, Port> ports_;
-    std::map<EndpointKey, Direction> endpoints_;
-    // prefix → remote PE → VNI
+    std::map<EndpointKey, EndpointState> endpoints_;
+    std::map<bgp::IpAddress, std::set<std::string>> gateway_ports_;
+    // prefix → remote PE → label (VNI in tables mode)
     std::map<bgp::Prefix, std::map<bgp::IpAddress, uint32_t>> remotes_;
     std::map<bgp::IpAddress, PeState> pes_;
 };
@@ -266,65 +329,165 @@ std::vector<nl::Request> IpvpnLinuxInstance::PortRules(const std::string& ifname
         rule.priority = driver_.options().rule_priority;
         rule.iif = ifname;
         rule.table = table_;
-        out.push_back({add ? nl::AddRule(rule) : nl::DeleteRule(rule),
-                       fmt::format("rule {} {}iif {} lookup {}", add ? "add" : "del",
-                                   fam == kAfInet6 ? "-6 " : "", ifname, table_)});
+        out.push_back(RuleRequest(rule, add, false));
     }
     return out;
 }
 
+// The gateway an endpoint's port serves: the attach's, or the instance's
+// (first attach) when the caller gave none; only of the endpoint's family.
+std::optional<bgp::Prefix> IpvpnLinuxInstance::GatewayOf(const LocalPort& port,
+                                                         const bgp::IpAddress& ip) const {
+    bgp::Prefix gw = port.gateway;
+    if (gw.address.empty()) gw = bgp::Prefix{config_.gateway_ip, config_.gateway_prefix_length};
+    if (gw.address.empty() || gw.address.version != (ip.empty() ? 4 : ip.version)) return std::nullopt;
+    return gw;
+}
+
+void IpvpnLinuxInstance::GatewayRef(Port& p, const std::string& ifname, const bgp::Prefix& gw,
+                                    Batch& out) {
+    if (p.gateways[gw]++ > 0) return;
+    const std::string gw_text = fmt::format("{}/{}", gw.address.ToString(), gw.length);
+    out.push_back({nl::AddAddress(p.index, gw), fmt::format("addr add {} dev {}", gw_text, ifname)});
+    auto& holders = gateway_ports_[gw.address];
+    holders.insert(ifname);
+    // tables mode: the gateway's local route in the VRF's table (with VRF
+    // devices the kernel puts it there itself)
+    if (!vrf_ && driver_.options().isolate_gateways && holders.size() == 1)
+        out.push_back({nl::AddRoute(GatewayLocalRoute(gw.address, table_, p.index), true),
+                       fmt::format("route replace local {} dev {} table {}", gw.address.ToString(),
+                                   ifname, table_)});
+}
+
+void IpvpnLinuxInstance::GatewayUnref(Port& p, const std::string& ifname, const bgp::Prefix& gw,
+                                      Batch& out) {
+    auto it = p.gateways.find(gw);
+    if (it == p.gateways.end() || --it->second > 0) return;
+    p.gateways.erase(it);
+    auto& holders = gateway_ports_[gw.address];
+    holders.erase(ifname);
+    if (!vrf_ && driver_.options().isolate_gateways) {
+        if (holders.empty()) {
+            out.push_back({nl::DeleteRoute(GatewayLocalRoute(gw.address, table_, p.index)),
+                           fmt::format("route del local {} table {}", gw.address.ToString(), table_)});
+        } else {  // another port still has it: the local route moves there
+            const std::string& other = *holders.begin();
+            out.push_back({nl::AddRoute(GatewayLocalRoute(gw.address, table_, ports_.at(other).index), true),
+                           fmt::format("route replace local {} dev {} table {}",
+                                       gw.address.ToString(), other, table_)});
+        }
+    }
+    if (holders.empty()) gateway_ports_.erase(gw.address);
+    out.push_back({nl::DeleteAddress(p.index, gw),
+                   fmt::format("addr del {}/{} dev {}", gw.address.ToString(), gw.length, ifname)});
+}
+
+// The objects of one endpoint towards its port (direction both/to-port):
+// host route, neighbour entry and, in vrf mode, the MPLS route of its label
+// (on removal, handed to another endpoint with the same label if any).
+void IpvpnLinuxInstance::EndpointRequests(const EndpointKey& key, const EndpointState& s,
+                                          int32_t port_index, bool add, Batch& out) {
+    const auto& [mac, ip, ifname] = key;
+    if (ip.empty() || s.direction == Direction::kFromPort) return;
+    nl::Route route;
+    route.destination = HostPrefixOf(ip);
+    route.table = table_;
+    route.next_hops.push_back(nl::NextHop{{}, port_index, false, 1, {}});
+    nl::Neighbour n;
+    n.family = FamilyOf(ip);
+    n.ifindex = port_index;
+    n.dst = ip;
+    if (add) {
+        out.push_back({nl::AddRoute(route, true),
+                       fmt::format("route replace {} dev {} table {}", route.destination.ToString(),
+                                   ifname, table_)});
+        n.lladdr = mac;
+        out.push_back({nl::AddNeighbour(n, nl::NeighbourOp::kReplace),
+                       fmt::format("neigh replace {} lladdr {} dev {}", ip.ToString(),
+                                   mac.ToString(), ifname)});
+    } else {
+        out.push_back({nl::DeleteRoute(route),
+                       fmt::format("route del {} table {}", route.destination.ToString(), table_)});
+        out.push_back({nl::DeleteNeighbour(n), fmt::format("neigh del {} dev {}", ip.ToString(), ifname)});
+    }
+    if (!vrf_) return;
+    const EndpointKey* via = add ? &key : nullptr;
+    if (!add)  // another endpoint with this label keeps it
+        for (const auto& [k, o] : endpoints_)
+            if (k != key && o.label == s.label && o.direction != Direction::kFromPort &&
+                !std::get<1>(k).empty() && ports_.count(std::get<2>(k)))
+                via = &k;
+    if (via) {
+        nl::MplsRoute m;
+        m.label = s.label;
+        m.via = std::get<1>(*via);
+        m.oif = ports_.at(std::get<2>(*via)).index;
+        out.push_back({nl::AddMplsRoute(m, true),
+                       fmt::format("mpls route replace {} via {} dev {}", s.label,
+                                   m.via.ToString(), std::get<2>(*via))});
+    } else {
+        out.push_back({nl::DeleteMplsRoute(s.label), fmt::format("mpls route del {}", s.label)});
+    }
+}
+
+// The port's last endpoint went: its gateways, rules (tables) or VRF
+// membership (vrf) go.
+void IpvpnLinuxInstance::ReleasePort(std::map<std::string, Port>::iterator it, Batch& out) {
+    const std::string& ifname = it->first;
+    Port& p = it->second;
+    while (!p.gateways.empty()) {
+        const bgp::Prefix gw = p.gateways.begin()->first;
+        p.gateways.begin()->second = 1;
+        GatewayUnref(p, ifname, gw, out);
+    }
+    if (p.rules)
+        for (auto& r : PortRules(ifname, false)) out.push_back(std::move(r));
+    if (vrf_)
+        out.push_back({nl::SetLinkMaster(nl::LinkRef::ByIndex(p.index), 0),
+                       fmt::format("link set {} nomaster", ifname)});
+    ports_.erase(it);
+}
+
 DataplaneStatus IpvpnLinuxInstance::VifPlugged(const bgp::MacAddress& mac,
                                                const bgp::IpAddress& ip, const LocalPort& port,
-                                               uint32_t /*label*/, Direction direction) {
+                                               uint32_t label, Direction direction) {
     if (cleaned_) return DataplaneStatus::FailedPrecondition("instance cleaned up");
     if (port.linuxif.empty()) return DataplaneStatus::InvalidArgument("local_port.linuxif is required");
+    if (vrf_ && (label < 16 || label > 0xfffff))
+        return DataplaneStatus::InvalidArgument(fmt::format("MPLS label {} out of range 16..1048575", label));
+    Batch batch;
     auto it = ports_.find(port.linuxif);
     if (it == ports_.end()) {
         auto index = driver_.kernel().IndexOf(port.linuxif);
         if (!index)
             return DataplaneStatus::InvalidArgument(
                 fmt::format("interface {} does not exist", port.linuxif));
-        it = ports_.emplace(port.linuxif, Port{*index, 0, false}).first;
+        it = ports_.emplace(port.linuxif, Port{*index, 0, false, {}}).first;
+        if (vrf_)  // first: enslaving cycles the port (flushes its routes and neighbours)
+            batch.push_back({nl::SetLinkMaster(nl::LinkRef::ByIndex(*index), dev_index_),
+                             fmt::format("link set {} master {}", port.linuxif, dev_name_)});
     }
     Port& p = it->second;
-    std::vector<nl::Request> batch;
     const EndpointKey key{mac, ip, port.linuxif};
-    const bool fresh = endpoints_.emplace(key, direction).second;
-    if (fresh) ++p.endpoints;
-    else endpoints_[key] = direction;
+    EndpointState state{direction, label, GatewayOf(port, ip)};
+    bool new_gateway = true;
+    auto old = endpoints_.find(key);
+    if (old == endpoints_.end()) {
+        ++p.endpoints;
+    } else if (old->second.gateway == state.gateway) {
+        new_gateway = false;  // a re-plug: its gateway is referenced already
+    } else if (old->second.gateway) {
+        GatewayUnref(p, port.linuxif, *old->second.gateway, batch);
+    }
+    endpoints_[key] = state;
     batch.push_back({nl::SetLinkUp(nl::LinkRef::ByIndex(p.index), true),
                      fmt::format("link set {} up", port.linuxif)});
-    if (!config_.gateway_ip.empty() && config_.gateway_ip.version == (ip.empty() ? 4 : ip.version)) {
-        bgp::Prefix gw{config_.gateway_ip, config_.gateway_prefix_length};
-        batch.push_back({nl::AddAddress(p.index, gw),
-                         fmt::format("addr add {}/{} dev {}", config_.gateway_ip.ToString(),
-                                     config_.gateway_prefix_length, port.linuxif)});
-        if (driver_.options().isolate_gateways)
-            batch.push_back({nl::AddRoute(GatewayLocalRoute(config_.gateway_ip, table_, p.index), true),
-                             fmt::format("route replace local {} dev {} table {}",
-                                         config_.gateway_ip.ToString(), port.linuxif, table_)});
-    }
-    if (direction != Direction::kToPort && !p.rules) {
+    if (state.gateway && new_gateway) GatewayRef(p, port.linuxif, *state.gateway, batch);
+    if (!vrf_ && direction != Direction::kToPort && !p.rules) {
         for (auto& r : PortRules(port.linuxif, true)) batch.push_back(std::move(r));
         p.rules = true;
     }
-    if (direction != Direction::kFromPort && !ip.empty()) {
-        nl::Route route;
-        route.destination = HostPrefixOf(ip);
-        route.table = table_;
-        route.next_hops.push_back(nl::NextHop{{}, p.index, false, 1, {}});
-        batch.push_back({nl::AddRoute(route, true),
-                         fmt::format("route replace {} dev {} table {}",
-                                     route.destination.ToString(), port.linuxif, table_)});
-        nl::Neighbour n;
-        n.family = FamilyOf(ip);
-        n.ifindex = p.index;
-        n.dst = ip;
-        n.lladdr = mac;
-        batch.push_back({nl::AddNeighbour(n, nl::NeighbourOp::kReplace),
-                         fmt::format("neigh replace {} lladdr {} dev {}", ip.ToString(),
-                                     mac.ToString(), port.linuxif)});
-    }
+    EndpointRequests(key, state, p.index, true, batch);
     driver_.Submit(std::move(batch));
     if (driver_.options().proxy_arp && (ip.empty() || ip.is_v4())) {
         std::string error;
@@ -337,43 +500,23 @@ DataplaneStatus IpvpnLinuxInstance::VifPlugged(const bgp::MacAddress& mac,
 
 DataplaneStatus IpvpnLinuxInstance::VifUnplugged(const bgp::MacAddress& mac,
                                                  const bgp::IpAddress& ip, const LocalPort& port,
-                                                 uint32_t /*label*/, Direction direction,
+                                                 uint32_t /*label*/, Direction /*direction*/,
                                                  bool last_endpoint) {
     if (cleaned_) return {};
     auto it = ports_.find(port.linuxif);
     if (it == ports_.end()) return {};
     Port& p = it->second;
-    std::vector<nl::Request> batch;
-    if (endpoints_.erase({mac, ip, port.linuxif}) && p.endpoints > 0) --p.endpoints;
-    if (direction != Direction::kFromPort && !ip.empty()) {
-        nl::Route route;
-        route.destination = HostPrefixOf(ip);
-        route.table = table_;
-        route.next_hops.push_back(nl::NextHop{{}, p.index, false, 1, {}});
-        batch.push_back({nl::DeleteRoute(route),
-                         fmt::format("route del {} table {}", route.destination.ToString(), table_)});
-        nl::Neighbour n;
-        n.family = FamilyOf(ip);
-        n.ifindex = p.index;
-        n.dst = ip;
-        batch.push_back({nl::DeleteNeighbour(n),
-                         fmt::format("neigh del {} dev {}", ip.ToString(), port.linuxif)});
+    Batch batch;
+    auto e = endpoints_.find({mac, ip, port.linuxif});
+    if (e != endpoints_.end()) {
+        const EndpointKey key = e->first;
+        const EndpointState state = e->second;
+        endpoints_.erase(e);
+        if (p.endpoints > 0) --p.endpoints;
+        EndpointRequests(key, state, p.index, false, batch);
+        if (state.gateway) GatewayUnref(p, port.linuxif, *state.gateway, batch);
     }
-    if (last_endpoint || p.endpoints == 0) {
-        if (p.rules)
-            for (auto& r : PortRules(port.linuxif, false)) batch.push_back(std::move(r));
-        if (!config_.gateway_ip.empty()) {
-            bgp::Prefix gw{config_.gateway_ip, config_.gateway_prefix_length};
-            if (driver_.options().isolate_gateways)
-                batch.push_back({nl::DeleteRoute(GatewayLocalRoute(config_.gateway_ip, table_, p.index)),
-                                 fmt::format("route del local {} table {}",
-                                             config_.gateway_ip.ToString(), table_)});
-            batch.push_back({nl::DeleteAddress(p.index, gw),
-                             fmt::format("addr del {}/{} dev {}", config_.gateway_ip.ToString(),
-                                         config_.gateway_prefix_length, port.linuxif)});
-        }
-        ports_.erase(it);
-    }
+    if (last_endpoint || p.endpoints == 0) ReleasePort(it, batch);
     driver_.Submit(std::move(batch));
     return {};
 }
@@ -384,11 +527,19 @@ nl::Route IpvpnLinuxInstance::RemoteRoute(const bgp::Prefix& prefix) const {
     route.table = table_;
     auto it = remotes_.find(prefix);
     if (it == remotes_.end()) return route;
-    for (const auto& [pe, vni] : it->second)
-        route.next_hops.push_back(nl::NextHop{pe, vx_index_, true, 1, {}});
+    for (const auto& [pe, label] : it->second) {
+        if (!vrf_) {
+            route.next_hops.push_back(nl::NextHop{pe, dev_index_, true, 1, {}});
+        } else if (pe == driver_.options().local_address) {
+            // another VRF of this host: the labelled packet loops through lo
+            route.next_hops.push_back(
+                nl::NextHop{*bgp::IpAddress::Parse("127.0.0.1"), driver_.lo_index(), false, 1, {label}});
+        } else {
+            route.next_hops.push_back(nl::NextHop{pe, driver_.mpls_index(), true, 1, {label}});
+        }
+    }
     return route;
 }
-
 void IpvpnLinuxInstance::PeRef(const bgp::IpAddress& pe, const bgp::MacAddress& mac, uint32_t vni,
                                std::vector<nl::Request>& out) {
     PeState& s = pes_[pe];
@@ -399,34 +550,34 @@ void IpvpnLinuxInstance::PeRef(const bgp::IpAddress& pe, const bgp::MacAddress& 
         // the PE's router MAC changed: the old FDB entry goes
         nl::Neighbour old;
         old.family = nl::kFamilyBridge;
-        old.ifindex = vx_index_;
+        old.ifindex = dev_index_;
         old.lladdr = s.router_mac;
         old.dst = pe;
         old.flags = nl::kNtfSelf;
         out.push_back({nl::DeleteNeighbour(old), fmt::format("fdb del {} dev {} dst {}",
-                                                              s.router_mac.ToString(), vx_name_,
+                                                              s.router_mac.ToString(), dev_name_,
                                                               pe.ToString())});
     }
     s.router_mac = mac;
     s.vni = vni;
     nl::Neighbour fdb;
     fdb.family = nl::kFamilyBridge;
-    fdb.ifindex = vx_index_;
+    fdb.ifindex = dev_index_;
     fdb.lladdr = mac;
     fdb.dst = pe;
     fdb.vni = vni;
     fdb.flags = nl::kNtfSelf;
     out.push_back({nl::AddNeighbour(fdb, nl::NeighbourOp::kReplace),
                    fmt::format("fdb replace {} dev {} dst {} vni {} self permanent", mac.ToString(),
-                               vx_name_, pe.ToString(), vni)});
+                               dev_name_, pe.ToString(), vni)});
     nl::Neighbour neigh;
     neigh.family = FamilyOf(pe);
-    neigh.ifindex = vx_index_;
+    neigh.ifindex = dev_index_;
     neigh.lladdr = mac;
     neigh.dst = pe;
     out.push_back({nl::AddNeighbour(neigh, nl::NeighbourOp::kReplace),
                    fmt::format("neigh replace {} lladdr {} dev {} nud permanent", pe.ToString(),
-                               mac.ToString(), vx_name_)});
+                               mac.ToString(), dev_name_)});
 }
 
 void IpvpnLinuxInstance::PeUnref(const bgp::IpAddress& pe, std::vector<nl::Request>& out) {
@@ -435,47 +586,62 @@ void IpvpnLinuxInstance::PeUnref(const bgp::IpAddress& pe, std::vector<nl::Reque
     if (--it->second.refs > 0) return;
     nl::Neighbour neigh;
     neigh.family = FamilyOf(pe);
-    neigh.ifindex = vx_index_;
+    neigh.ifindex = dev_index_;
     neigh.dst = pe;
     out.push_back({nl::DeleteNeighbour(neigh),
-                   fmt::format("neigh del {} dev {}", pe.ToString(), vx_name_)});
+                   fmt::format("neigh del {} dev {}", pe.ToString(), dev_name_)});
     nl::Neighbour fdb;
     fdb.family = nl::kFamilyBridge;
-    fdb.ifindex = vx_index_;
+    fdb.ifindex = dev_index_;
     fdb.lladdr = it->second.router_mac;
     fdb.dst = pe;
     fdb.flags = nl::kNtfSelf;
     out.push_back({nl::DeleteNeighbour(fdb), fmt::format("fdb del {} dev {} dst {}",
                                                           it->second.router_mac.ToString(),
-                                                          vx_name_, pe.ToString())});
+                                                          dev_name_, pe.ToString())});
     pes_.erase(it);
 }
 
+
 DataplaneStatus IpvpnLinuxInstance::SetupRemoteEndpoint(const RemoteEndpoint& e) {
     if (cleaned_) return DataplaneStatus::FailedPrecondition("instance cleaned up");
-    if (!e.encaps.contains(Encapsulation::kVxlan))
-        return DataplaneStatus::InvalidArgument(
-            fmt::format("{}: the linux driver routes over VXLAN only", e.nlri));
-    if (!e.router_mac)
-        return DataplaneStatus::InvalidArgument(
-            fmt::format("{}: no router's MAC extended community: cannot route over VXLAN", e.nlri));
+    if (vrf_) {
+        if (!e.encaps.contains(Encapsulation::kMpls) && !e.encaps.contains(Encapsulation::kDefault))
+            return DataplaneStatus::InvalidArgument(
+                fmt::format("{}: the linux driver (vrf mode) routes over MPLS only", e.nlri));
+        if (e.label > 0xfffff)
+            return DataplaneStatus::InvalidArgument(fmt::format("{}: label {} out of range", e.nlri, e.label));
+    } else {
+        if (!e.encaps.contains(Encapsulation::kVxlan))
+            return DataplaneStatus::InvalidArgument(
+                fmt::format("{}: the linux driver routes over VXLAN only", e.nlri));
+        if (!e.router_mac)
+            return DataplaneStatus::InvalidArgument(
+                fmt::format("{}: no router's MAC extended community: cannot route over VXLAN", e.nlri));
+    }
     if (e.remote_pe.empty() || e.prefix.address.empty())
         return DataplaneStatus::InvalidArgument(fmt::format("{}: no prefix or next hop", e.nlri));
-    std::vector<nl::Request> batch;
+    Batch batch;
     auto& hops = remotes_[e.prefix];
-    auto old = hops.find(e.remote_pe);
-    if (old != hops.end()) {
-        // same next hop again (attributes changed): re-reference with the new MAC/VNI
-        PeUnref(e.remote_pe, batch);
-        batch.clear();
+    if (!vrf_) {
+        if (hops.count(e.remote_pe)) {
+            // same next hop again (attributes changed): re-reference with the new MAC/VNI
+            PeUnref(e.remote_pe, batch);
+            batch.clear();
+        }
+        PeRef(e.remote_pe, *e.router_mac, e.label, batch);
     }
-    PeRef(e.remote_pe, *e.router_mac, e.label, batch);
     hops[e.remote_pe] = e.label;
     nl::Route route = RemoteRoute(e.prefix);
     batch.push_back({nl::AddRoute(route, true),
-                     fmt::format("route replace {} table {} ({} next hop(s), last via {} dev {})",
+                     fmt::format("route replace {} table {} ({} next hop(s), last via {}{} dev {})",
                                  e.prefix.ToString(), table_, route.next_hops.size(),
-                                 e.remote_pe.ToString(), vx_name_)});
+                                 e.remote_pe.ToString(),
+                                 vrf_ ? fmt::format(" encap mpls {}", e.label) : "",
+                                 vrf_ ? (e.remote_pe == driver_.options().local_address
+                                             ? std::string("lo")
+                                             : driver_.options().mpls_interface)
+                                      : dev_name_)});
     driver_.Submit(std::move(batch));
     return {};
 }
@@ -485,7 +651,7 @@ DataplaneStatus IpvpnLinuxInstance::RemoveRemoteEndpoint(const RemoteEndpoint& e
     auto it = remotes_.find(e.prefix);
     if (it == remotes_.end() || !it->second.count(e.remote_pe)) return {};
     it->second.erase(e.remote_pe);
-    std::vector<nl::Request> batch;
+    Batch batch;
     if (it->second.empty()) {
         remotes_.erase(it);
         nl::Route route;
@@ -507,7 +673,7 @@ DataplaneStatus IpvpnLinuxInstance::RemoveRemoteEndpoint(const RemoteEndpoint& e
 DataplaneStatus IpvpnLinuxInstance::Cleanup() {
     if (cleaned_) return {};
     cleaned_ = true;
-    std::vector<nl::Request> batch;
+    Batch batch;
     for (const auto& [prefix, hops] : remotes_) {
         nl::Route route;
         route.destination = prefix;
@@ -515,99 +681,96 @@ DataplaneStatus IpvpnLinuxInstance::Cleanup() {
         batch.push_back({nl::DeleteRoute(route),
                          fmt::format("route del {} table {}", prefix.ToString(), table_)});
     }
-    for (const auto& [key, direction] : endpoints_) {
-        const auto& [mac, ip, ifname] = key;
-        auto p = ports_.find(ifname);
-        if (ip.empty() || p == ports_.end() || direction == Direction::kFromPort) continue;
-        nl::Route route;
-        route.destination = HostPrefixOf(ip);
-        route.table = table_;
-        batch.push_back({nl::DeleteRoute(route),
-                         fmt::format("route del {} table {}", route.destination.ToString(), table_)});
-        nl::Neighbour n;
-        n.family = FamilyOf(ip);
-        n.ifindex = p->second.index;
-        n.dst = ip;
-        batch.push_back({nl::DeleteNeighbour(n), fmt::format("neigh del {} dev {}", ip.ToString(), ifname)});
-    }
-    for (const auto& [ifname, p] : ports_) {
-        if (p.rules)
-            for (auto& r : PortRules(ifname, false)) batch.push_back(std::move(r));
-        if (!config_.gateway_ip.empty()) {
-            bgp::Prefix gw{config_.gateway_ip, config_.gateway_prefix_length};
-            if (driver_.options().isolate_gateways)
-                batch.push_back({nl::DeleteRoute(GatewayLocalRoute(config_.gateway_ip, table_, p.index)),
-                                 fmt::format("route del local {} table {}",
-                                             config_.gateway_ip.ToString(), table_)});
-            batch.push_back({nl::DeleteAddress(p.index, gw),
-                             fmt::format("addr del {} dev {}", gw.ToString(), ifname)});
-        }
-    }
-    for (auto& r : PortRules(vx_name_, false)) batch.push_back(std::move(r));
-    for (uint8_t v : {uint8_t{4}, uint8_t{6}}) {
-        nl::Route unreachable;
-        unreachable.destination = DefaultOf(v);
-        unreachable.table = table_;
-        unreachable.type = nl::RouteType::kUnreachable;
-        unreachable.metric = kUnreachableMetric;
-        batch.push_back({nl::DeleteRoute(unreachable),
-                         fmt::format("route del unreachable {} table {}",
-                                     unreachable.destination.ToString(), table_)});
-    }
-    batch.push_back({nl::DeleteLink(nl::LinkRef::ByName(vx_name_)), "link del " + vx_name_});
     remotes_.clear();
-    pes_.clear();
-    endpoints_.clear();
-    ports_.clear();
+    pes_.clear();  // their entries go with the device
+    while (!endpoints_.empty()) {
+        const auto [key, state] = *endpoints_.begin();
+        endpoints_.erase(endpoints_.begin());
+        auto p = ports_.find(std::get<2>(key));
+        if (p != ports_.end()) EndpointRequests(key, state, p->second.index, false, batch);
+    }
+    while (!ports_.empty()) ReleasePort(ports_.begin(), batch);
+    for (const nl::Rule& r : driver_.DeviceRules(config_.instance_id))
+        batch.push_back(RuleRequest(r, false, false));
+    for (uint8_t v : {uint8_t{4}, uint8_t{6}})
+        batch.push_back(UnreachableDefault(v, table_, false));
+    batch.push_back({nl::DeleteLink(nl::LinkRef::ByName(dev_name_)), "link del " + dev_name_});
     driver_.Submit(std::move(batch));
     return {};
 }
 
 bool IpvpnLinuxInstance::WantsRoute(const nl::RouteInfo& r) const {
+    if (r.family == nl::kFamilyMpls) {
+        if (!vrf_) return false;
+        for (const auto& [key, s] : endpoints_)
+            if (s.label == r.label && s.direction != Direction::kFromPort && !std::get<1>(key).empty())
+                return true;
+        return false;
+    }
     if (r.table != table_) return false;
     if (r.type == static_cast<uint8_t>(nl::RouteType::kUnreachable) && r.destination.length == 0)
         return true;
     if (remotes_.count(r.destination)) return true;
-    if (r.type == static_cast<uint8_t>(nl::RouteType::kLocal) && !config_.gateway_ip.empty() &&
-        r.destination == HostPrefixOf(config_.gateway_ip) && !ports_.empty())
-        return true;
-    for (const auto& [key, direction] : endpoints_)
+    if (r.type == static_cast<uint8_t>(nl::RouteType::kLocal))
+        for (const auto& [gw, holders] : gateway_ports_)
+            if (r.destination == HostPrefixOf(gw)) return true;
+    for (const auto& [key, s] : endpoints_)
         if (!std::get<1>(key).empty() && HostPrefixOf(std::get<1>(key)) == r.destination) return true;
     return false;
 }
 
 bool IpvpnLinuxInstance::WantsRule(const nl::Rule& r) const {
+    for (const nl::Rule& mine : driver_.DeviceRules(config_.instance_id))
+        if (r == mine) return true;
     if (r.table != table_) return false;
-    if (r.iif == vx_name_) return true;
     auto p = ports_.find(r.iif);
     return p != ports_.end() && p->second.rules;
 }
 
 json IpvpnLinuxInstance::ToJson() const {
     json ports = json::object();
-    for (const auto& [name, p] : ports_)
-        ports[name] = {{"ifindex", p.index}, {"endpoints", p.endpoints}, {"rules", p.rules}};
+    for (const auto& [name, p] : ports_) {
+        json gws = json::array();
+        for (const auto& [gw, n] : p.gateways) gws.push_back(fmt::format("{}/{}", gw.address.ToString(), gw.length));
+        ports[name] = {{"ifindex", p.index}, {"endpoints", p.endpoints}, {"rules", p.rules},
+                       {"gateways", gws}};
+    }
     json routes = json::array();
     for (const auto& [prefix, hops] : remotes_) {
         json nh = json::array();
-        for (const auto& [pe, vni] : hops) nh.push_back({{"via", pe.ToString()}, {"vni", vni}});
+        for (const auto& [pe, label] : hops)
+            nh.push_back({{"via", pe.ToString()}, {vrf_ ? "label" : "vni", label}});
         routes.push_back({{"prefix", prefix.ToString()}, {"next_hops", nh}});
     }
     json pes = json::object();
     for (const auto& [pe, s] : pes_)
         pes[pe.ToString()] = {{"router_mac", s.router_mac.ToString()}, {"vni", s.vni}, {"prefixes", s.refs}};
-    return json{
+    json gateways = json::array();
+    for (const auto& [gw, holders] : gateway_ports_) gateways.push_back(gw.ToString());
+    json j{
+        {"mode", vrf_ ? "vrf" : "tables"},
         {"table", table_},
-        {"vxlan_if", vx_name_},
-        {"vni", config_.instance_label},
         {"gateway", config_.gateway_ip.empty() ? json(nullptr)
                                                : json(fmt::format("{}/{}", config_.gateway_ip.ToString(),
                                                                   config_.gateway_prefix_length))},
+        {"gateways", gateways},
         {"ports", ports},
         {"routes", routes},
-        {"remote_pes", pes},
         {"cleaned_up", cleaned_},
     };
+    if (vrf_) {
+        j["vrf_if"] = dev_name_;
+        json labels = json::object();
+        for (const auto& [key, s] : endpoints_)
+            if (s.direction != Direction::kFromPort && !std::get<1>(key).empty())
+                labels[std::to_string(s.label)] = std::get<1>(key).ToString();
+        j["mpls_routes"] = labels;
+    } else {
+        j["vxlan_if"] = dev_name_;
+        j["vni"] = config_.instance_label;
+        j["remote_pes"] = pes;
+    }
+    return j;
 }
 
 // ---------------------------------------------------------------------------
@@ -615,7 +778,8 @@ json IpvpnLinuxInstance::ToJson() const {
 
 IpvpnLinuxDriver::IpvpnLinuxDriver(IpvpnLinuxOptions options, std::unique_ptr<KernelAccess> kernel,
                                    boost::asio::io_context* io)
-    : options_(std::move(options)), kernel_(std::move(kernel)), io_(io) {}
+    : options_(std::move(options)), kernel_(std::move(kernel)), io_(io),
+      vrf_mode_(options_.mode == IpvpnLinuxMode::kVrf) {}
 
 IpvpnLinuxDriver::~IpvpnLinuxDriver() {
     *alive_ = false;
@@ -624,6 +788,39 @@ IpvpnLinuxDriver::~IpvpnLinuxDriver() {
 
 std::string IpvpnLinuxDriver::VxlanName(uint32_t instance_id) {
     return fmt::format("vrfvx-{}", instance_id);
+}
+
+std::string IpvpnLinuxDriver::VrfName(uint32_t instance_id) {
+    return fmt::format("bvrf-{}", instance_id);
+}
+
+std::vector<nl::Rule> IpvpnLinuxDriver::DeviceRules(uint32_t instance_id) const {
+    std::vector<nl::Rule> out;
+    const std::string dev = DeviceName(instance_id);
+    for (uint8_t fam : {kAfInet, kAfInet6}) {
+        nl::Rule r;
+        r.family = fam;
+        r.priority = options_.rule_priority;
+        r.table = TableOf(instance_id);
+        if (!vrf_mode_) {
+            r.iif = dev;
+            out.push_back(r);
+            continue;
+        }
+        // as the original's mpls_linux: lookup, then nothing else
+        for (bool unreachable : {false, true}) {
+            r.unreachable = unreachable;
+            r.table = unreachable ? 0 : TableOf(instance_id);
+            r.priority = options_.rule_priority + (unreachable ? 1 : 0);
+            r.iif = dev;
+            r.oif.clear();
+            out.push_back(r);
+            r.iif.clear();
+            r.oif = dev;
+            out.push_back(r);
+        }
+    }
+    return out;
 }
 
 void IpvpnLinuxDriver::RecordError(std::string text) {
@@ -655,11 +852,17 @@ void IpvpnLinuxDriver::Forget(uint32_t instance_id) { instances_.erase(instance_
 
 IpvpnLinuxDriver::Leftovers IpvpnLinuxDriver::FindOurs() {
     Leftovers l;
+    // Both modes' devices: a previous run may have used the other mode.
+    auto ours = [](const std::string& name) {
+        return name.rfind("vrfvx-", 0) == 0 || name.rfind("bvrf-", 0) == 0;
+    };
     for (const auto& link : kernel_->Links())
-        if (link.name.rfind("vrfvx-", 0) == 0) l.links.insert(link.name);
+        if (ours(link.name)) l.links.insert(link.name);
     for (uint8_t fam : {kAfInet, kAfInet6}) {
         for (auto& rule : kernel_->Rules(fam))
-            if (rule.priority == options_.rule_priority && OwnsTable(rule.table))
+            if ((rule.priority == options_.rule_priority && OwnsTable(rule.table)) ||
+                (rule.priority == options_.rule_priority + 1 && rule.unreachable &&
+                 (ours(rule.iif) || ours(rule.oif))))
                 l.rules.push_back(rule);
         for (auto& route : kernel_->Routes(fam))
             if (OwnsTable(route.table) &&
@@ -668,12 +871,19 @@ IpvpnLinuxDriver::Leftovers IpvpnLinuxDriver::FindOurs() {
                  route.type == static_cast<uint8_t>(nl::RouteType::kLocal)))
                 l.routes.push_back(route);
     }
+    // vrf mode's label routes (ours only: the original flushed every one)
+    for (auto& route : kernel_->Routes(nl::kFamilyMpls))
+        if (route.protocol == nl::kRtprotBagpipe) l.routes.push_back(route);
     return l;
 }
 
 size_t IpvpnLinuxDriver::Remove(const Leftovers& what) {
     std::vector<nl::Request> batch;
     for (const auto& r : what.routes) {
+        if (r.family == nl::kFamilyMpls) {
+            batch.push_back({nl::DeleteMplsRoute(r.label, r.protocol), fmt::format("mpls route del {}", r.label)});
+            continue;
+        }
         nl::Route route;
         route.destination = r.destination;
         route.table = r.table;
@@ -683,9 +893,7 @@ size_t IpvpnLinuxDriver::Remove(const Leftovers& what) {
         batch.push_back({nl::DeleteRoute(route), fmt::format("route del {} table {}",
                                                              r.destination.ToString(), r.table)});
     }
-    for (const auto& r : what.rules)
-        batch.push_back({nl::DeleteRule(r), fmt::format("rule del pref {} iif {} lookup {}",
-                                                        r.priority, r.iif, r.table)});
+    for (const auto& r : what.rules) batch.push_back(RuleRequest(r, false, true));
     for (const auto& name : what.links)
         batch.push_back({nl::DeleteLink(nl::LinkRef::ByName(name)), "link del " + name});
     size_t removed = 0;
@@ -714,12 +922,18 @@ DataplaneStatus IpvpnLinuxDriver::ResetState() {
 DataplaneStatus IpvpnLinuxDriver::Initialize() {
     if (initialized_) return {};
     features_ = kernel_->Features();
-    if (!features_.vxlan)
-        return DataplaneStatus::Unavailable("kernel: no VXLAN devices (CONFIG_VXLAN): the IP-VPN "
-                                            "linux driver cannot work");
+    if (auto st = ChooseMode(); !st) return st;
     std::string error;
     for (const char* path : {"net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding"})
         if (!kernel_->WriteSysctl(path, "1", &error)) RecordError(error);
+    if (vrf_mode_) {
+        const std::string mpls_if = SysctlName(options_.mpls_interface);
+        for (const auto& [path, value] :
+             {std::pair<std::string, std::string>{"net/mpls/platform_labels", "1048575"},
+              {fmt::format("net/mpls/conf/{}/input", mpls_if), "1"},
+              {"net/mpls/conf/lo/input", "1"}})
+            if (!kernel_->WriteSysctl(path, value, &error)) RecordError(error);
+    }
     if (options_.isolate_gateways) MoveLocalRule();
     initialized_ = true;
     if (leftovers_ && io_) {
@@ -731,6 +945,52 @@ DataplaneStatus IpvpnLinuxDriver::Initialize() {
         });
         reconcile_timer_ = timer;
     }
+    return {};
+}
+
+// The mode (option `mode`) against the kernel's features, logged once.
+DataplaneStatus IpvpnLinuxDriver::ChooseMode() {
+    std::vector<std::string> missing;
+    if (!features_.vrf) missing.push_back("no VRF devices (CONFIG_NET_VRF)");
+    if (!features_.mpls) missing.push_back("no kernel MPLS (CONFIG_MPLS_ROUTING, /proc/sys/net/mpls)");
+    std::string lacks;
+    for (const auto& m : missing) lacks += (lacks.empty() ? "" : " and ") + m;
+    switch (options_.mode) {
+        case IpvpnLinuxMode::kVrf:
+            if (!missing.empty())
+                return DataplaneStatus::Unavailable(
+                    fmt::format("mode = vrf: the kernel has {}; use mode = tables or auto", lacks));
+            vrf_mode_ = true;
+            mode_reason_ = "configured (mode = vrf)";
+            break;
+        case IpvpnLinuxMode::kTables:
+            vrf_mode_ = false;
+            mode_reason_ = "configured (mode = tables)";
+            break;
+        case IpvpnLinuxMode::kAuto:
+            vrf_mode_ = missing.empty() && !options_.mpls_interface.empty();
+            mode_reason_ = vrf_mode_ ? "auto: the kernel has VRF devices and MPLS"
+                           : !missing.empty()
+                               ? "auto: the kernel has " + lacks
+                               : "auto: the kernel has VRF devices and MPLS but no mpls_interface is set";
+            break;
+    }
+    if (vrf_mode_) {
+        if (options_.mpls_interface.empty())
+            return DataplaneStatus::InvalidArgument("mode = vrf needs mpls_interface (the interface MPLS "
+                                                    "packets leave and arrive on)");
+        auto mpls = kernel_->IndexOf(options_.mpls_interface);
+        auto lo = kernel_->IndexOf("lo");
+        if (!mpls)
+            return DataplaneStatus::InvalidArgument(
+                fmt::format("mpls_interface = {}: no such interface", options_.mpls_interface));
+        mpls_index_ = *mpls;
+        lo_index_ = lo.value_or(1);
+    } else if (!features_.vxlan) {
+        return DataplaneStatus::Unavailable("kernel: no VXLAN devices (CONFIG_VXLAN): the IP-VPN "
+                                            "linux driver cannot work in tables mode");
+    }
+    spdlog::info("dataplane ipvpn linux: mode {} ({})", vrf_mode_ ? "vrf" : "tables", mode_reason_);
     return {};
 }
 
@@ -788,7 +1048,7 @@ size_t IpvpnLinuxDriver::ReconcileNow() {
         if (!StillWanted(r)) stale.rules.push_back(r);
     for (const auto& name : leftovers_->links) {
         bool used = false;
-        for (const auto& [id, inst] : instances_) used = used || VxlanName(id) == name;
+        for (const auto& [id, inst] : instances_) used = used || DeviceName(id) == name;
         if (!used) stale.links.insert(name);
     }
     leftovers_.reset();
@@ -800,64 +1060,53 @@ size_t IpvpnLinuxDriver::ReconcileNow() {
 DataplaneResult<std::unique_ptr<VpnInstanceDataplane>> IpvpnLinuxDriver::CreateInstance(
     const InstanceConfig& config) {
     if (!initialized_) return DataplaneStatus::FailedPrecondition("driver not initialized");
-    if (config.instance_label == 0 || config.instance_label > 0xffffff)
+    if (!vrf_mode_ && (config.instance_label == 0 || config.instance_label > 0xffffff))
         return DataplaneStatus::InvalidArgument(
             fmt::format("VNI {} out of range 1..16777215", config.instance_label));
-    const std::string vx = VxlanName(config.instance_id);
+    const std::string dev = DeviceName(config.instance_id);
     const uint32_t table = TableOf(config.instance_id);
     std::vector<nl::Request> batch;
-    // An adopted device must have the right VNI; otherwise it is replaced.
+    // An adopted device must match (VNI, address and port; VRF table);
+    // otherwise it is replaced.
     bool adopt = false;
     for (const auto& link : kernel_->Links())
-        if (link.name == vx) {
-            adopt = link.kind == "vxlan" && link.vxlan_id == config.instance_label &&
-                    link.vxlan_local == options_.local_address &&
-                    link.vxlan_port == options_.vxlan_dst_port;
-            if (!adopt) batch.push_back({nl::DeleteLink(nl::LinkRef::ByName(vx)), "link del " + vx});
+        if (link.name == dev) {
+            adopt = vrf_mode_ ? link.kind == "vrf" && link.vrf_table == table
+                              : link.kind == "vxlan" && link.vxlan_id == config.instance_label &&
+                                    link.vxlan_local == options_.local_address &&
+                                    link.vxlan_port == options_.vxlan_dst_port;
+            if (!adopt) batch.push_back({nl::DeleteLink(nl::LinkRef::ByName(dev)), "link del " + dev});
         }
-    if (!adopt) {
+    if (!adopt && vrf_mode_) {
+        batch.push_back({nl::NewVrfLink(dev, table), fmt::format("link add {} type vrf table {}", dev, table)});
+    } else if (!adopt) {
         nl::VxlanParams p;
         p.vni = config.instance_label;
         p.local = options_.local_address;
         p.dst_port = options_.vxlan_dst_port;
         p.learning = false;
-        batch.push_back({nl::NewVxlanLink(vx, p),
+        batch.push_back({nl::NewVxlanLink(dev, p),
                          fmt::format("link add {} type vxlan id {} local {} dstport {} nolearning",
-                                     vx, p.vni, p.local.ToString(), p.dst_port)});
+                                     dev, p.vni, p.local.ToString(), p.dst_port)});
     }
-    batch.push_back({nl::SetLinkAddress(nl::LinkRef::ByName(vx), options_.router_mac),
-                     fmt::format("link set {} address {}", vx, options_.router_mac.ToString())});
-    batch.push_back({nl::SetLinkUp(nl::LinkRef::ByName(vx), true), "link set " + vx + " up"});
-    for (uint8_t fam : {kAfInet, kAfInet6}) {
-        nl::Rule rule;
-        rule.family = fam;
-        rule.priority = options_.rule_priority;
-        rule.iif = vx;
-        rule.table = table;
-        batch.push_back({nl::AddRule(rule), fmt::format("rule add iif {} lookup {}", vx, table)});
-    }
-    for (uint8_t v : {uint8_t{4}, uint8_t{6}}) {
-        nl::Route unreachable;
-        unreachable.destination = DefaultOf(v);
-        unreachable.table = table;
-        unreachable.type = nl::RouteType::kUnreachable;
-        unreachable.metric = kUnreachableMetric;
-        batch.push_back({nl::AddRoute(unreachable, true),
-                         fmt::format("route replace unreachable {} table {} metric {}",
-                                     unreachable.destination.ToString(), table, kUnreachableMetric)});
-    }
+    if (!vrf_mode_)
+        batch.push_back({nl::SetLinkAddress(nl::LinkRef::ByName(dev), options_.router_mac),
+                         fmt::format("link set {} address {}", dev, options_.router_mac.ToString())});
+    batch.push_back({nl::SetLinkUp(nl::LinkRef::ByName(dev), true), "link set " + dev + " up"});
+    for (const nl::Rule& r : DeviceRules(config.instance_id)) batch.push_back(RuleRequest(r, true, false));
+    for (uint8_t v : {uint8_t{4}, uint8_t{6}}) batch.push_back(UnreachableDefault(v, table, true));
     std::string failure;
     for (const auto& res : kernel_->Transact(std::move(batch))) {
         if (res.ok() || res.error == EEXIST) continue;
         if (failure.empty()) failure = res.ToString();
         RecordError(res.ToString());
     }
-    auto index = kernel_->IndexOf(vx);
+    auto index = kernel_->IndexOf(dev);
     if (!failure.empty() || !index)
         return DataplaneStatus::Error(DataplaneErrorCode::kInternal,
-                                      failure.empty() ? vx + ": not created" : failure);
+                                      failure.empty() ? dev + ": not created" : failure);
     std::string error;
-    if (!kernel_->WriteSysctl(fmt::format("net/ipv4/conf/{}/rp_filter", vx), "0", &error))
+    if (!vrf_mode_ && !kernel_->WriteSysctl(fmt::format("net/ipv4/conf/{}/rp_filter", dev), "0", &error))
         RecordError(error);
     auto inst = std::make_unique<IpvpnLinuxInstance>(*this, config, *index);
     instances_[config.instance_id] = inst.get();
@@ -865,6 +1114,7 @@ DataplaneResult<std::unique_ptr<VpnInstanceDataplane>> IpvpnLinuxDriver::CreateI
 }
 
 EncapsulationSet IpvpnLinuxDriver::SupportedEncapsulations() const {
+    if (vrf_mode_) return EncapsulationSet{Encapsulation::kDefault, Encapsulation::kMpls};
     return EncapsulationSet{Encapsulation::kVxlan};
 }
 
@@ -880,8 +1130,12 @@ json IpvpnLinuxDriver::ToJson() const {
         {"type", "ipvpn"},
         {"local_address", options_.local_address.ToString()},
         {"supported_encaps", SupportedEncapsulations().Names()},
-        {"router_mac", options_.router_mac.ToString()},
-        {"mode", "routing tables + policy rules, VXLAN (E-VPN type 5)"},
+        {"router_mac", vrf_mode_ ? json(nullptr) : json(options_.router_mac.ToString())},
+        {"mode", vrf_mode_ ? "vrf" : "tables"},
+        {"mode_description", vrf_mode_ ? "VRF devices, kernel MPLS (MPLS-encapsulated routes, label routes)"
+                                       : "routing tables + policy rules, VXLAN (E-VPN type 5)"},
+        {"mode_reason", mode_reason_},
+        {"mpls_interface", options_.mpls_interface},
         {"kernel_features", nl::ToJson(features_)},
         {"config", options_.config},
         {"instances", instances},

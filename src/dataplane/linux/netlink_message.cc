@@ -464,6 +464,48 @@ Message AddRoute(const Route& route, bool replace) {
 Message DeleteRoute(const Route& route) {
     return RouteMessage(route, RTM_DELROUTE, kModify, true);
 }
+namespace {
+Message MplsRouteMessage(uint16_t type, uint16_t flags, uint32_t label, uint8_t protocol,
+                         const MplsRoute* r) {
+    Builder b(type, flags);
+    auto* rtm = b.Header<rtmsg>();
+    rtm->rtm_family = AF_MPLS;
+    rtm->rtm_dst_len = 20;
+    rtm->rtm_table = RT_TABLE_MAIN;
+    rtm->rtm_protocol = protocol;
+    rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+    rtm->rtm_type = RTN_UNICAST;
+    std::vector<uint8_t> dst = MplsEncapLabels({label});
+    b.Bytes(RTA_DST, dst.data(), dst.size());
+    if (r) {
+        if (!r->out_labels.empty()) {
+            std::vector<uint8_t> out = MplsEncapLabels(r->out_labels);
+            b.Bytes(RTA_NEWDST, out.data(), out.size());
+        }
+        if (!r->via.empty()) {
+            // struct rtvia: the family (u16) then the address
+            std::vector<uint8_t> via(2 + r->via.size());
+            const uint16_t family = Family(r->via);
+            std::memcpy(via.data(), &family, 2);
+            std::memcpy(via.data() + 2, r->via.bytes.data(), r->via.size());
+            b.Bytes(RTA_VIA, via.data(), via.size());
+        }
+        if (r->oif) b.U32(RTA_OIF, static_cast<uint32_t>(r->oif));
+    }
+    return b.Done();
+}
+}  // namespace
+
+Message AddMplsRoute(const MplsRoute& route, bool replace) {
+    return MplsRouteMessage(RTM_NEWROUTE,
+                            replace ? NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE
+                                    : kCreate,
+                            route.label, route.protocol, &route);
+}
+Message DeleteMplsRoute(uint32_t label, uint8_t protocol) {
+    return MplsRouteMessage(RTM_DELROUTE, kModify, label, protocol, nullptr);
+}
+
 Message DumpRoutes(uint8_t family) {
     Builder b(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP);
     b.Header<rtmsg>()->rtm_family = family;
@@ -484,7 +526,11 @@ std::optional<RouteInfo> ParseRoute(std::span<const uint8_t> m) {
     ForEachAttr(nlh, sizeof(rtmsg), [&](const nlattr* a) {
         switch (mnl_attr_get_type(a)) {
         case RTA_DST:
-            if (auto ad = AddrFrom(a)) r.destination.address = *ad;
+            if (rtm->rtm_family == AF_MPLS) {
+                if (Valid(a, 4)) r.label = ntohl(mnl_attr_get_u32(a)) >> 12;
+            } else if (auto ad = AddrFrom(a)) {
+                r.destination.address = *ad;
+            }
             break;
         case RTA_TABLE:
             if (Valid(a, 4)) r.table = mnl_attr_get_u32(a);
@@ -492,6 +538,13 @@ std::optional<RouteInfo> ParseRoute(std::span<const uint8_t> m) {
         case RTA_GATEWAY:
             r.gateway = AddrFrom(a);
             break;
+        case RTA_VIA: {  // struct rtvia: u16 family, then the address
+            const uint16_t n = mnl_attr_get_payload_len(a);
+            const auto* p = static_cast<const uint8_t*>(mnl_attr_get_payload(a));
+            if (n == 6) r.gateway = bgp::IpAddress::V4(p + 2);
+            if (n == 18) r.gateway = bgp::IpAddress::V6(p + 2);
+            break;
+        }
         case RTA_OIF:
             if (Valid(a, 4)) r.oif = static_cast<int32_t>(mnl_attr_get_u32(a));
             break;

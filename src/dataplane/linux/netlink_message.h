@@ -160,9 +160,28 @@ Message DumpRoutes(uint8_t family);
 // to be used with RTA_ENCAP_TYPE = LWTUNNEL_ENCAP_MPLS; exposed for tests.
 std::vector<uint8_t> MplsEncapLabels(const std::vector<uint32_t>& labels);
 
+// Kernel MPLS forwarding (AF_MPLS, table 254 only): a local label popped and
+// delivered to a neighbour, as `ip -f mpls route replace <label> [as <out>]
+// via inet <via> dev <oif> proto 19` (RTA_DST, RTA_NEWDST, RTA_VIA, RTA_OIF).
+struct MplsRoute {
+    uint32_t label = 0;                  // the incoming label (bottom of stack)
+    std::vector<uint32_t> out_labels;    // RTA_NEWDST (swap/push); empty: pop
+    bgp::IpAddress via;                  // next hop, IPv4 or IPv6 (RTA_VIA)
+    int32_t oif = 0;
+    uint8_t protocol = kRtprotBagpipe;
+    bool operator==(const MplsRoute&) const = default;
+};
+// `ip -f mpls route add|replace ...`.
+Message AddMplsRoute(const MplsRoute& route, bool replace = false);
+// `ip -f mpls route del <label> proto <protocol>` (the kernel keys MPLS routes
+// by label alone).
+Message DeleteMplsRoute(uint32_t label, uint8_t protocol = kRtprotBagpipe);
+inline constexpr uint8_t kFamilyMpls = 28;  // AF_MPLS, for DumpRoutes
+
 struct RouteInfo {
     uint8_t family = 0;
-    bgp::Prefix destination;
+    bgp::Prefix destination;             // empty for AF_MPLS (see label)
+    uint32_t label = 0;                  // AF_MPLS: the incoming label
     uint32_t table = 0;
     uint8_t protocol = 0;
     uint8_t type = 0;

@@ -477,6 +477,8 @@ private:
         Direction direction = Direction::kBoth;
         std::vector<FlowKey> flows;
         std::string added_port;  // the port the driver added to the bridge, if any
+        bgp::Prefix gateway;     // its ARP responder's (one flow per port and gateway,
+                                 // shared by the endpoints using it: flows are counted)
     };
     struct NextHop {
         RemoteEndpoint endpoint;
@@ -499,6 +501,7 @@ private:
     }
     uint64_t cookie() const { return core_->Cookie(config_.instance_id); }
     bool InSubnet(const bgp::Prefix& p) const;
+    bgp::Prefix GatewayOf(const LocalPort& port) const;
     void Render(const bgp::Prefix& prefix, PrefixState& st);
 
     std::shared_ptr<OvsCore> core_;
@@ -620,12 +623,25 @@ void OvsCore::Sweep() {
 
 // --- instance --------------------------------------------------------------
 
+// In one of the instance's subnets (the first attach's, or one of a plugged
+// endpoint's gateway).
 bool OvsInstance::InSubnet(const bgp::Prefix& p) const {
-    if (!config_.gateway_ip.is_v4() || !p.address.is_v4()) return false;
-    uint8_t len = config_.gateway_prefix_length;
-    if (p.length < len) return false;
-    uint32_t mask = len == 0 ? 0 : ~uint32_t{0} << (32 - len);
-    return (p.address.v4() & mask) == (config_.gateway_ip.v4() & mask);
+    auto in = [&](const bgp::IpAddress& gw, uint8_t len) {
+        if (!gw.is_v4() || !p.address.is_v4() || p.length < len) return false;
+        uint32_t mask = len == 0 ? 0 : ~uint32_t{0} << (32 - len);
+        return (p.address.v4() & mask) == (gw.v4() & mask);
+    };
+    if (in(config_.gateway_ip, config_.gateway_prefix_length)) return true;
+    for (const auto& [key, pl] : plugged_)
+        if (in(pl.gateway.address, pl.gateway.length)) return true;
+    return false;
+}
+
+// The gateway a port's ARP responder answers for: its attach's
+// (LocalPort::gateway), or the instance's when the caller gave none.
+bgp::Prefix OvsInstance::GatewayOf(const LocalPort& port) const {
+    if (!port.gateway.address.empty()) return port.gateway;
+    return bgp::Prefix{config_.gateway_ip, config_.gateway_prefix_length};
 }
 
 namespace {
@@ -668,13 +684,14 @@ DataplaneStatus OvsInstance::VifPlugged(const bgp::MacAddress& mac, const bgp::I
     const OvsDriverOptions& o = core_->options;
     const Tables& t = o.tables;
 
-    Plugged next{port, label, direction, {}, to_add};
+    const bgp::Prefix gateway = GatewayOf(port);
+    Plugged next{port, label, direction, {}, to_add, gateway};
     std::vector<Flow> flows;
     if (direction != Direction::kToPort) {
         flows.push_back(FromPortFlow(t, cookie(), config_.instance_id, ref, "ip"));
         flows.push_back(FromPortFlow(t, cookie(), config_.instance_id, ref, "arp"));
-        if (o.proxy_arp || (o.arp_responder && config_.gateway_ip.is_v4()))
-            flows.push_back(ArpResponderFlow(t, cookie(), ref, config_.gateway_ip, o.proxy_arp));
+        if (o.proxy_arp || (o.arp_responder && gateway.address.is_v4()))
+            flows.push_back(ArpResponderFlow(t, cookie(), ref, gateway.address, o.proxy_arp));
     }
     if (direction != Direction::kFromPort) {
         flows.push_back(ToPortFlow(t, cookie(), label, mac, ref));
@@ -946,6 +963,11 @@ json OvsInstance::ToJson() const {
         j["redirect_instance_id"] = v.first;
         classifiers.push_back(std::move(j));
     }
+    std::set<std::string> gw_set;
+    for (const auto& [key, pl] : plugged_)
+        if (!pl.gateway.address.empty())
+            gw_set.insert(fmt::format("{}/{}", pl.gateway.address.ToString(), pl.gateway.length));
+    json gateways(gw_set);
     return json{
         {"instance_id", config_.instance_id},
         {"external_instance_id", config_.external_id},
@@ -953,6 +975,7 @@ json OvsInstance::ToJson() const {
         {"cookie", fmt::format("{:#x}", cookie())},
         {"gateway_ip", AddressJson(config_.gateway_ip)},
         {"gateway_prefix_length", config_.gateway_prefix_length},
+        {"gateways", gateways},
         {"instance_label", config_.instance_label},
         {"cleaned_up", cleaned_up_},
         {"ports", std::move(ports)},

@@ -442,6 +442,31 @@ TEST_F(VpnManagerTest, IdempotentReattachAndLiveRouteTargets) {
     EXPECT_EQ(First<bgp::RtcNlri>(rtc_gone[0].nlri).route_target, Rt(64512, 513));
 }
 
+// Two subnets on one network (OpenStack): the second attach's gateway_ip
+// reaches the driver with its own endpoint (LocalPort::gateway), on plug and
+// unplug; the instance keeps the first as gateway_ip() and lists both.
+TEST_F(VpnManagerTest, EachAttachKeepsItsGateway) {
+    ASSERT_FALSE(manager->Attach(IpvpnParams()).has_value());
+    AttachParams second = IpvpnParams("52:54:00:aa:bb:03", "10.0.5.1", 24);
+    second.local_port.linuxif = "tap-ipvpn2";
+    second.gateway_ip = Ip("10.0.5.254");
+    ASSERT_FALSE(manager->Attach(second).has_value());
+    auto plugs = ipvpn->CallsTo(dataplane::DummyMethod::kVifPlugged);
+    ASSERT_EQ(plugs.size(), 2u);
+    auto gw = [](const dataplane::DummyCall* c) { return std::get<dataplane::DummyVifArgs>(c->args).port.gateway; };
+    EXPECT_EQ(gw(plugs[0]), (bgp::Prefix{Ip("10.0.0.254"), 24}));
+    EXPECT_EQ(gw(plugs[1]), (bgp::Prefix{Ip("10.0.5.254"), 24}));
+    const VpnInstance* inst = manager->Find("ipvpn-test");
+    ASSERT_NE(inst, nullptr);
+    EXPECT_EQ(inst->gateway_ip(), Ip("10.0.0.254"));
+    EXPECT_EQ(inst->gateway_ips(), (std::vector<bgp::IpAddress>{Ip("10.0.0.254"), Ip("10.0.5.254")}));
+    ASSERT_FALSE(manager->Detach(second).has_value());
+    auto unplugs = ipvpn->CallsTo(dataplane::DummyMethod::kVifUnplugged);
+    ASSERT_EQ(unplugs.size(), 1u);
+    EXPECT_EQ(gw(unplugs[0]), (bgp::Prefix{Ip("10.0.5.254"), 24}));
+    EXPECT_EQ(inst->gateway_ips(), (std::vector<bgp::IpAddress>{Ip("10.0.0.254")}));
+}
+
 TEST_F(VpnManagerTest, LastDetachStopsTheInstance) {
     ASSERT_FALSE(manager->Attach(EvpnParams()).has_value());
     ASSERT_FALSE(manager->Attach(EvpnParams("52:54:00:aa:bb:05", "10.0.1.5", 24)).has_value());

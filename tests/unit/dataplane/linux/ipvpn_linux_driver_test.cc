@@ -23,6 +23,7 @@ namespace bagpipe::dataplane {
 namespace {
 
 namespace nl = netlink;
+using json = nlohmann::json;
 
 bgp::IpAddress Ip(const char* s) { return *bgp::IpAddress::Parse(s); }
 bgp::MacAddress Mac(const char* s) { return *bgp::MacAddress::Parse(s); }
@@ -31,7 +32,7 @@ bgp::Prefix Pfx(const char* s) { return *bgp::Prefix::Parse(s); }
 // A kernel that answers from tables the test fills and records every request.
 class FakeKernel final : public KernelAccess, public nl::RequestSink {
 public:
-    std::map<std::string, int32_t> indexes{{"tap1", 11}, {"tap2", 12}};
+    std::map<std::string, int32_t> indexes{{"tap1", 11}, {"tap2", 12}, {"lo", 1}, {"eth0", 2}};
     std::vector<nl::LinkInfo> links;
     std::vector<nl::RouteInfo> routes;
     // a fresh namespace's `local` rules at priority 0
@@ -80,7 +81,8 @@ public:
         sysctls.emplace_back(path, value);
         return true;
     }
-    nl::KernelFeatures Features() override { return nl::KernelFeatures{false, false, false, true}; }
+    nl::KernelFeatures features{false, false, false, true};  // as this project's CI kernel
+    nl::KernelFeatures Features() override { return features; }
 
     // Labels of every request of the last async batch.
     std::vector<std::string> LastAsync() const {
@@ -240,7 +242,47 @@ TEST_F(Fixture, PlugAddsGatewayRuleHostRouteAndNeighbour) {
     a = kernel->LastAsync();
     EXPECT_TRUE(Has(a, "rule del iif tap1 lookup 1001"));
     EXPECT_TRUE(Has(a, "addr del 10.1.1.1/24 dev tap1"));
-    EXPECT_TRUE(Has(a, "route del local 10.1.1.1 table 1001"));
+    // tap2 still has the gateway: its local route in the VRF table moves there
+    EXPECT_FALSE(Has(a, "route del local 10.1.1.1 table 1001"));
+    EXPECT_TRUE(Has(a, "route replace local 10.1.1.1 dev tap2 table 1001"));
+    ASSERT_TRUE(vrf->VifUnplugged(Mac("52:54:00:00:00:03"), Ip("10.1.1.12"), port2, 19, Direction::kFromPort, true).ok());
+    EXPECT_TRUE(Has(kernel->LastAsync(), "route del local 10.1.1.1 table 1001"));
+}
+
+// Several subnets in one VRF: each port gets the gateway of its own attach
+// (LocalPort::gateway), a gateway goes with the last endpoint using it.
+TEST_F(Fixture, EachPortGetsTheGatewayOfItsAttach) {
+    Make();
+    LocalPort p1{"tap1", std::nullopt, std::nullopt, bgp::Prefix{Ip("10.1.1.1"), 24}};
+    LocalPort p2{"tap2", std::nullopt, std::nullopt, bgp::Prefix{Ip("10.1.2.1"), 24}};
+    ASSERT_TRUE(vrf->VifPlugged(Mac("52:54:00:00:00:01"), Ip("10.1.1.10"), p1, 17, Direction::kBoth).ok());
+    ASSERT_TRUE(vrf->VifPlugged(Mac("52:54:00:00:00:02"), Ip("10.1.2.10"), p2, 18, Direction::kBoth).ok());
+    auto a = kernel->LastAsync();
+    EXPECT_TRUE(Has(a, "addr add 10.1.2.1/24 dev tap2"));
+    EXPECT_TRUE(Has(a, "route replace local 10.1.2.1 dev tap2 table 1001"));
+    EXPECT_FALSE(Has(a, "addr add 10.1.1.1/24 dev tap2"));
+    // a second address of the VM on tap1, in the second subnet: tap1 serves both
+    LocalPort p1b = p1;
+    p1b.gateway = bgp::Prefix{Ip("10.1.2.1"), 24};
+    ASSERT_TRUE(vrf->VifPlugged(Mac("52:54:00:00:00:01"), Ip("10.1.2.11"), p1b, 17, Direction::kBoth).ok());
+    a = kernel->LastAsync();
+    EXPECT_TRUE(Has(a, "addr add 10.1.2.1/24 dev tap1"));
+    EXPECT_FALSE(Has(a, "route replace local 10.1.2.1 dev tap1 table 1001"));  // tap2 holds it
+    auto j = vrf->ToJson();
+    EXPECT_EQ(j["gateways"], json::parse(R"(["10.1.1.1", "10.1.2.1"])"));
+    EXPECT_EQ(j["ports"]["tap1"]["gateways"].size(), 2u);
+    // the second subnet's endpoint on tap1 leaves: its gateway goes from tap1 only
+    ASSERT_TRUE(vrf->VifUnplugged(Mac("52:54:00:00:00:01"), Ip("10.1.2.11"), p1b, 17, Direction::kBoth, false).ok());
+    a = kernel->LastAsync();
+    EXPECT_TRUE(Has(a, "addr del 10.1.2.1/24 dev tap1"));
+    EXPECT_FALSE(Has(a, "addr del 10.1.1.1/24 dev tap1"));
+    EXPECT_FALSE(Has(a, "route del local 10.1.2.1 table 1001"));
+    // tap2's last endpoint: 10.1.2.1 is used by no port any more
+    ASSERT_TRUE(vrf->VifUnplugged(Mac("52:54:00:00:00:02"), Ip("10.1.2.10"), p2, 18, Direction::kBoth, true).ok());
+    a = kernel->LastAsync();
+    EXPECT_TRUE(Has(a, "addr del 10.1.2.1/24 dev tap2"));
+    EXPECT_TRUE(Has(a, "route del local 10.1.2.1 table 1001"));
+    EXPECT_EQ(vrf->ToJson()["gateways"], json::parse(R"(["10.1.1.1"])"));
 }
 
 TEST_F(Fixture, RemotePrefixesOverVxlanWithEcmp) {
@@ -386,6 +428,326 @@ TEST_F(ReconcileFixture, ResetWithoutReconcileRemovesAllOfOurs) {
     EXPECT_TRUE(Has(removed, "rule del pref 1000 iif vrfvx-1 lookup 1001"));
     EXPECT_FALSE(Has(removed, "rule del pref 500 iif vrfvx-1 lookup 1001"));
     for (auto& l : removed) EXPECT_EQ(l.find("10.5.5.0"), std::string::npos) << l;
+}
+
+// ---------------------------------------------------------------------------
+// Mode option and the vrf mode (VRF devices + kernel MPLS), against the fake
+// kernel with the features faked present: this machine's kernel has neither.
+
+IpvpnLinuxOptions OptionsWith(std::map<std::string, std::string> extra, bool reconcile = true) {
+    config::DataplaneDriverConfig c;
+    c.driver = c.configured_driver = "linux";
+    c.local_address = Ip("192.0.2.1");
+    c.options = std::move(extra);
+    if (!reconcile) c.options["reconcile"] = "False";
+    auto o = IpvpnLinuxOptions::FromConfig(c);
+    EXPECT_TRUE(o.ok()) << o.status().message();
+    return o.ok() ? o.value() : IpvpnLinuxOptions{};
+}
+
+constexpr nl::KernelFeatures kAllFeatures{true, true, true, true};
+
+// Initialize of a fresh driver on a fake kernel with `features`.
+DataplaneStatus InitializeWith(IpvpnLinuxOptions o, nl::KernelFeatures features,
+                               std::unique_ptr<IpvpnLinuxDriver>* out = nullptr) {
+    auto k = std::make_unique<FakeKernel>();
+    k->features = features;
+    auto d = std::make_unique<IpvpnLinuxDriver>(std::move(o), std::move(k), nullptr);
+    EXPECT_TRUE(d->ResetState().ok());
+    DataplaneStatus st = d->Initialize();
+    if (out) *out = std::move(d);
+    return st;
+}
+
+TEST(IpvpnLinuxMode, OptionAndChoice) {
+    EXPECT_EQ(Options().mode, IpvpnLinuxMode::kAuto);
+    config::DataplaneDriverConfig c;
+    c.local_address = Ip("192.0.2.1");
+    c.options = {{"mode", "mpls"}};
+    EXPECT_EQ(IpvpnLinuxOptions::FromConfig(c).status().message(),
+              "mode = mpls: not one of auto, tables, vrf");
+    c.options = {{"mode", "VRF"}, {"mpls_interface", "eth0"}};
+    EXPECT_EQ(IpvpnLinuxOptions::FromConfig(c).value().mode, IpvpnLinuxMode::kVrf);
+
+    // auto on this project's kernel (no VRF devices, no MPLS): tables
+    std::unique_ptr<IpvpnLinuxDriver> d;
+    ASSERT_TRUE(InitializeWith(Options(), FakeKernel{}.features, &d).ok());
+    EXPECT_FALSE(d->vrf_mode());
+    EXPECT_EQ(d->SupportedEncapsulations(), EncapsulationSet{Encapsulation::kVxlan});
+    EXPECT_EQ(d->ToJson()["mode"], "tables");
+    EXPECT_EQ(d->ToJson()["mode_reason"],
+              "auto: the kernel has no VRF devices (CONFIG_NET_VRF) and no kernel MPLS "
+              "(CONFIG_MPLS_ROUTING, /proc/sys/net/mpls)");
+    // vrf on it: a clear error naming what is missing
+    auto st = InitializeWith(OptionsWith({{"mode", "vrf"}, {"mpls_interface", "eth0"}}),
+                             FakeKernel{}.features);
+    EXPECT_EQ(st.code(), DataplaneErrorCode::kUnavailable);
+    EXPECT_EQ(st.message(),
+              "mode = vrf: the kernel has no VRF devices (CONFIG_NET_VRF) and no kernel MPLS "
+              "(CONFIG_MPLS_ROUTING, /proc/sys/net/mpls); use mode = tables or auto");
+    nl::KernelFeatures vrf_only{true, false, true, true};
+    EXPECT_EQ(InitializeWith(OptionsWith({{"mode", "vrf"}, {"mpls_interface", "eth0"}}), vrf_only)
+                  .message(),
+              "mode = vrf: the kernel has no kernel MPLS (CONFIG_MPLS_ROUTING, /proc/sys/net/mpls); "
+              "use mode = tables or auto");
+    // vrf needs mpls_interface, an existing one
+    EXPECT_EQ(InitializeWith(OptionsWith({{"mode", "vrf"}}), kAllFeatures).message(),
+              "mode = vrf needs mpls_interface (the interface MPLS packets leave and arrive on)");
+    EXPECT_EQ(InitializeWith(OptionsWith({{"mode", "vrf"}, {"mpls_interface", "eth9"}}), kAllFeatures)
+                  .message(),
+              "mpls_interface = eth9: no such interface");
+    // auto with the features: vrf when mpls_interface is set, tables otherwise
+    ASSERT_TRUE(InitializeWith(OptionsWith({{"mpls_interface", "eth0"}}), kAllFeatures, &d).ok());
+    EXPECT_TRUE(d->vrf_mode());
+    EXPECT_EQ(d->SupportedEncapsulations(),
+              (EncapsulationSet{Encapsulation::kDefault, Encapsulation::kMpls}));
+    EXPECT_FALSE(d->RouterMac().has_value());
+    ASSERT_TRUE(InitializeWith(Options(), kAllFeatures, &d).ok());
+    EXPECT_FALSE(d->vrf_mode());
+    // tables is what it says, whatever the kernel has
+    ASSERT_TRUE(InitializeWith(OptionsWith({{"mode", "tables"}, {"mpls_interface", "eth0"}}),
+                               kAllFeatures, &d)
+                    .ok());
+    EXPECT_FALSE(d->vrf_mode());
+}
+
+struct VrfFixture : Fixture {
+    void MakeVrf(bool reconcile = true) {
+        auto k = std::make_unique<FakeKernel>();
+        kernel = k.get();
+        kernel->features = kAllFeatures;
+        Prepare(*kernel);
+        driver = std::make_unique<IpvpnLinuxDriver>(
+            OptionsWith({{"mode", "vrf"}, {"mpls_interface", "eth0"}}, reconcile), std::move(k), nullptr);
+        ASSERT_TRUE(driver->ResetState().ok());
+        ASSERT_TRUE(driver->Initialize().ok());
+        auto r = driver->CreateInstance(Instance());
+        ASSERT_TRUE(r.ok()) << r.status().message();
+        vrf = std::move(r).value();
+    }
+    RemoteEndpoint Mpls(const char* prefix, const char* pe, uint32_t label) {
+        RemoteEndpoint e;
+        e.prefix = Pfx(prefix);
+        e.remote_pe = Ip(pe);
+        e.label = label;
+        e.encaps = {Encapsulation::kMpls};
+        e.nlri = std::string("vpnv4 ") + prefix;
+        return e;
+    }
+    static constexpr int32_t kEth0 = 2, kLo = 1, kTap1 = 11;
+};
+
+// Every rule of VRF 1 in vrf mode, as labelled.
+const std::vector<std::string> kVrfRules = {
+    "rule add iif bvrf-1 lookup 1001",    "rule add oif bvrf-1 lookup 1001",
+    "rule add iif bvrf-1 unreachable",    "rule add oif bvrf-1 unreachable",
+    "rule add -6 iif bvrf-1 lookup 1001", "rule add -6 oif bvrf-1 lookup 1001",
+    "rule add -6 iif bvrf-1 unreachable", "rule add -6 oif bvrf-1 unreachable"};
+
+TEST_F(VrfFixture, InstanceGetsVrfDeviceRulesAndSysctls) {
+    MakeVrf();
+    auto sync = kernel->AllSync();
+    EXPECT_TRUE(Has(sync, "link add bvrf-1 type vrf table 1001"));
+    EXPECT_TRUE(Has(sync, "link set bvrf-1 up"));
+    for (const auto& r : kVrfRules) EXPECT_TRUE(Has(sync, r)) << r;
+    EXPECT_TRUE(Has(sync, "route replace unreachable 0.0.0.0/0 table 1001 metric 4294967295"));
+    for (auto& l : sync) EXPECT_EQ(l.find("vrfvx"), std::string::npos) << l;
+    // the messages: the VRF link as `ip link add bvrf-1 type vrf table 1001`,
+    // the unreachable rules after the lookup ones
+    bool vrf_link = false;
+    for (auto& b : kernel->sync_batches)
+        for (auto& r : b) {
+            vrf_link = vrf_link || r.message == nl::NewVrfLink("bvrf-1", 1001);
+            if (r.label == "rule add oif bvrf-1 unreachable") {
+                auto rule = nl::ParseRule(r.message.bytes);  // requests parse like replies
+                ASSERT_TRUE(rule.has_value());
+                EXPECT_EQ(rule->priority, 1001u);  // rule_priority + 1
+                EXPECT_TRUE(rule->unreachable);
+                EXPECT_EQ(rule->oif, "bvrf-1");
+            }
+        }
+    EXPECT_TRUE(vrf_link);
+    std::set<std::pair<std::string, std::string>> sysctls(kernel->sysctls.begin(), kernel->sysctls.end());
+    for (auto want : {std::pair<std::string, std::string>{"net/mpls/platform_labels", "1048575"},
+                      {"net/mpls/conf/eth0/input", "1"},
+                      {"net/mpls/conf/lo/input", "1"},
+                      {"net/ipv4/ip_forward", "1"}})
+        EXPECT_TRUE(sysctls.count(want)) << want.first;
+    EXPECT_FALSE(sysctls.count({"net/ipv4/conf/bvrf-1/rp_filter", "0"}));
+    auto j = vrf->ToJson();
+    EXPECT_EQ(j["mode"], "vrf");
+    EXPECT_EQ(j["vrf_if"], "bvrf-1");
+}
+
+TEST_F(VrfFixture, PlugEnslavesAndAddsLabelRoute) {
+    MakeVrf();
+    LocalPort port{"tap1", std::nullopt, std::nullopt, bgp::Prefix{Ip("10.1.1.1"), 24}};
+    ASSERT_TRUE(vrf->VifPlugged(Mac("52:54:00:00:00:01"), Ip("10.1.1.10"), port, 17, Direction::kBoth).ok());
+    auto batch = kernel->async_batches.back();
+    auto a = kernel->LastAsync();
+    EXPECT_EQ(a, (std::vector<std::string>{"link set tap1 master bvrf-1", "link set tap1 up",
+                                           "addr add 10.1.1.1/24 dev tap1",
+                                           "route replace 10.1.1.10/32 dev tap1 table 1001",
+                                           "neigh replace 10.1.1.10 lladdr 52:54:00:00:00:01 dev tap1",
+                                           "mpls route replace 17 via 10.1.1.10 dev tap1"}));
+    EXPECT_EQ(batch[0].message, nl::SetLinkMaster(nl::LinkRef::ByIndex(kTap1), 100));  // bvrf-1's index
+    EXPECT_EQ(batch[5].message,
+              nl::AddMplsRoute(nl::MplsRoute{.label = 17, .via = Ip("10.1.1.10"), .oif = kTap1}, true));
+    EXPECT_TRUE(std::count(kernel->sysctls.begin(), kernel->sysctls.end(),
+                           std::pair<std::string, std::string>{"net/ipv4/conf/tap1/proxy_arp", "1"}));
+    // a second address of the same VM (same label) on the port: no second enslave
+    ASSERT_TRUE(vrf->VifPlugged(Mac("52:54:00:00:00:01"), Ip("10.1.1.20"), port, 17, Direction::kBoth).ok());
+    a = kernel->LastAsync();
+    EXPECT_FALSE(Has(a, "link set tap1 master bvrf-1"));
+    EXPECT_FALSE(Has(a, "addr add 10.1.1.1/24 dev tap1"));
+    // out-of-range labels are refused
+    EXPECT_EQ(vrf->VifPlugged(Mac("52:54:00:00:00:02"), Ip("10.1.1.11"), port, 3, Direction::kBoth).code(),
+              DataplaneErrorCode::kInvalidArgument);
+    // unplug of one address: its label route goes to the address left
+    ASSERT_TRUE(vrf->VifUnplugged(Mac("52:54:00:00:00:01"), Ip("10.1.1.10"), port, 17, Direction::kBoth, false).ok());
+    a = kernel->LastAsync();
+    EXPECT_EQ(a, (std::vector<std::string>{"route del 10.1.1.10/32 table 1001", "neigh del 10.1.1.10 dev tap1",
+                                           "mpls route replace 17 via 10.1.1.20 dev tap1"}));
+    // the last: everything of the port goes, the port leaves the VRF
+    ASSERT_TRUE(vrf->VifUnplugged(Mac("52:54:00:00:00:01"), Ip("10.1.1.20"), port, 17, Direction::kBoth, true).ok());
+    a = kernel->LastAsync();
+    EXPECT_EQ(a, (std::vector<std::string>{"route del 10.1.1.20/32 table 1001", "neigh del 10.1.1.20 dev tap1",
+                                           "mpls route del 17", "addr del 10.1.1.1/24 dev tap1",
+                                           "link set tap1 nomaster"}));
+    EXPECT_EQ(kernel->async_batches.back()[2].message, nl::DeleteMplsRoute(17));
+    EXPECT_EQ(kernel->async_batches.back()[4].message, nl::SetLinkMaster(nl::LinkRef::ByIndex(kTap1), 0));
+}
+
+TEST_F(VrfFixture, RemotePrefixesWithMplsEncapAndEcmp) {
+    MakeVrf();
+    auto vxlan = Remote("10.2.2.0/24", "192.0.2.2");
+    EXPECT_EQ(vrf->SetupRemoteEndpoint(vxlan).code(), DataplaneErrorCode::kInvalidArgument);
+    ASSERT_TRUE(vrf->SetupRemoteEndpoint(Mpls("10.2.2.0/24", "192.0.2.2", 300)).ok());
+    auto a = kernel->LastAsync();
+    ASSERT_EQ(a.size(), 1u);  // no neighbour or FDB entry: MPLS needs none
+    EXPECT_EQ(a[0], "route replace 10.2.2.0/24 table 1001 (1 next hop(s), last via 192.0.2.2 encap mpls 300 dev eth0)");
+    nl::Route want;
+    want.destination = Pfx("10.2.2.0/24");
+    want.table = 1001;
+    want.next_hops = {nl::NextHop{Ip("192.0.2.2"), kEth0, true, 1, {300}}};
+    EXPECT_EQ(kernel->async_batches.back()[0].message, nl::AddRoute(want, true));
+    // ECMP: a second PE, one multipath route
+    auto dflt = Mpls("10.2.2.0/24", "192.0.2.3", 301);
+    dflt.encaps = {Encapsulation::kDefault};  // a route without encapsulation community: MPLS
+    ASSERT_TRUE(vrf->SetupRemoteEndpoint(dflt).ok());
+    want.next_hops.push_back(nl::NextHop{Ip("192.0.2.3"), kEth0, true, 1, {301}});
+    EXPECT_EQ(kernel->async_batches.back()[0].message, nl::AddRoute(want, true));
+    EXPECT_EQ(nl::ParseRoute(kernel->async_batches.back()[0].message.bytes)->multipath_count, 2u);
+    // a PE that is this host (another VRF here): through lo
+    ASSERT_TRUE(vrf->SetupRemoteEndpoint(Mpls("10.3.3.0/24", "192.0.2.1", 302)).ok());
+    nl::Route local;
+    local.destination = Pfx("10.3.3.0/24");
+    local.table = 1001;
+    local.next_hops = {nl::NextHop{Ip("127.0.0.1"), kLo, false, 1, {302}}};
+    EXPECT_EQ(kernel->async_batches.back()[0].message, nl::AddRoute(local, true));
+    // withdraws: back to one next hop, then none
+    ASSERT_TRUE(vrf->RemoveRemoteEndpoint(Mpls("10.2.2.0/24", "192.0.2.2", 300)).ok());
+    want.next_hops.erase(want.next_hops.begin());
+    EXPECT_EQ(kernel->LastAsync(), (std::vector<std::string>{"route replace 10.2.2.0/24 table 1001 (1 next hop(s))"}));
+    EXPECT_EQ(kernel->async_batches.back()[0].message, nl::AddRoute(want, true));
+    ASSERT_TRUE(vrf->RemoveRemoteEndpoint(dflt).ok());
+    EXPECT_EQ(kernel->LastAsync(), (std::vector<std::string>{"route del 10.2.2.0/24 table 1001"}));
+    auto j = vrf->ToJson();
+    EXPECT_EQ(j["routes"].size(), 1u);
+    EXPECT_EQ(j["routes"][0]["next_hops"][0]["label"], 302);
+}
+
+TEST_F(VrfFixture, CleanupRemovesExactlyWhatWasCreated) {
+    MakeVrf();
+    LocalPort port{"tap1", std::nullopt, std::nullopt, bgp::Prefix{Ip("10.1.1.1"), 24}};
+    ASSERT_TRUE(vrf->VifPlugged(Mac("52:54:00:00:00:01"), Ip("10.1.1.10"), port, 17, Direction::kBoth).ok());
+    ASSERT_TRUE(vrf->SetupRemoteEndpoint(Mpls("10.2.2.0/24", "192.0.2.2", 300)).ok());
+    ASSERT_TRUE(vrf->Cleanup().ok());
+    std::vector<std::string> want = {"route del 10.2.2.0/24 table 1001", "route del 10.1.1.10/32 table 1001",
+                                     "neigh del 10.1.1.10 dev tap1", "mpls route del 17",
+                                     "addr del 10.1.1.1/24 dev tap1", "link set tap1 nomaster"};
+    for (auto r : kVrfRules) want.push_back(r.replace(5, 3, "del"));
+    want.insert(want.end(), {"route del unreachable 0.0.0.0/0 table 1001",
+                             "route del unreachable ::/0 table 1001", "link del bvrf-1"});
+    EXPECT_EQ(kernel->LastAsync(), want);
+    // each rule removed is one that was added
+    std::vector<nl::Message> added, removed;
+    for (auto& b : kernel->sync_batches)
+        for (auto& r : b)
+            if (auto rule = nl::ParseRule(r.message.bytes); rule && (rule->iif == "bvrf-1" || rule->oif == "bvrf-1"))
+                added.push_back(nl::DeleteRule(*rule));  // (not the local table's rule moves)
+    for (auto& r : kernel->async_batches.back())
+        if (r.message.type() == RTM_DELRULE) removed.push_back(r.message);
+    EXPECT_EQ(added, removed);
+}
+
+// A previous run left VRF 1 (wanted again), VRF 9 (not) and a tables-mode
+// device (another mode then).
+struct VrfReconcileFixture : VrfFixture {
+    void Prepare(FakeKernel& k) override {
+        nl::LinkInfo l1;
+        l1.index = 50;
+        l1.name = "bvrf-1";
+        l1.kind = "vrf";
+        l1.vrf_table = 1001;
+        nl::LinkInfo l9 = l1;
+        l9.index = 59;
+        l9.name = "bvrf-9";
+        l9.vrf_table = 1009;
+        nl::LinkInfo vx;
+        vx.index = 60;
+        vx.name = "vrfvx-3";
+        vx.kind = "vxlan";
+        k.links = {l1, l9, vx};
+        k.indexes["bvrf-1"] = 50;
+        auto mpls = [](uint32_t label, uint8_t proto = nl::kRtprotBagpipe) {
+            nl::RouteInfo r;
+            r.family = nl::kFamilyMpls;
+            r.label = label;
+            r.table = 254;
+            r.protocol = proto;
+            r.type = 1;
+            return r;
+        };
+        nl::RouteInfo r9;
+        r9.family = 2;
+        r9.destination = Pfx("10.9.9.0/24");
+        r9.table = 1009;
+        r9.protocol = nl::kRtprotBagpipe;
+        r9.type = 1;
+        k.routes = {mpls(17), mpls(99), mpls(200, 3 /* someone else's */), r9};
+        nl::Rule lookup9{2, 1000, "bvrf-9", "", 1009, false};
+        nl::Rule unreach9{2, 1001, "", "bvrf-9", 0, true};
+        nl::Rule lookup1{2, 1000, "bvrf-1", "", 1001, false};
+        nl::Rule unreach1{2, 1001, "bvrf-1", "", 0, true};
+        nl::Rule foreign{2, 1001, "eth5", "", 0, true};  // not ours
+        k.rules.insert(k.rules.end(), {lookup9, unreach9, lookup1, unreach1, foreign});
+    }
+};
+
+TEST_F(VrfReconcileFixture, AdoptsAndRemovesStale) {
+    MakeVrf();
+    for (auto& l : kernel->AllSync()) EXPECT_EQ(l.find("link add"), std::string::npos) << l;  // adopted
+    LocalPort port{"tap1", std::nullopt, std::nullopt, bgp::Prefix{Ip("10.1.1.1"), 24}};
+    ASSERT_TRUE(vrf->VifPlugged(Mac("52:54:00:00:00:01"), Ip("10.1.1.10"), port, 17, Direction::kBoth).ok());
+    kernel->sync_batches.clear();
+    EXPECT_EQ(driver->ReconcileNow(), 6u);
+    auto removed = kernel->AllSync();
+    std::sort(removed.begin(), removed.end());
+    EXPECT_EQ(removed, (std::vector<std::string>{"link del bvrf-9", "link del vrfvx-3", "mpls route del 99",
+                                                 "route del 10.9.9.0/24 table 1009",
+                                                 "rule del pref 1000 iif bvrf-9 lookup 1009",
+                                                 "rule del pref 1001 oif bvrf-9 unreachable"}));
+}
+
+TEST_F(VrfReconcileFixture, ResetWithoutReconcileRemovesAllOfOurs) {
+    MakeVrf(false);
+    auto all = kernel->AllSync();
+    for (const char* want : {"link del bvrf-1", "link del bvrf-9", "link del vrfvx-3", "mpls route del 17",
+                             "mpls route del 99", "rule del pref 1001 iif bvrf-1 unreachable"})
+        EXPECT_TRUE(Has(all, want)) << want;
+    EXPECT_FALSE(Has(all, "mpls route del 200"));
+    EXPECT_FALSE(Has(all, "rule del pref 1001 iif eth5 unreachable"));
 }
 
 // ---------------------------------------------------------------------------

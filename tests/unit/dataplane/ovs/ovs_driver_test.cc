@@ -228,6 +228,53 @@ TEST(OvsDriver, OneBundlePerLoopTurnInCallOrder) {
               DataplaneErrorCode::kFailedPrecondition);
 }
 
+// Two subnets in one VRF: each port's ARP responder answers for the gateway
+// of its own attaches; one flow per (port, gateway), removed with the last
+// endpoint using it.
+TEST(OvsDriver, ArpResponderPerGateway) {
+    FakeOvs fake;
+    boost::asio::io_context io;
+    auto d = Make(io, Config(fake, {{"arp_responder", "True"}}));
+    ASSERT_TRUE(d->ResetState().ok());
+    ASSERT_TRUE(d->Initialize().ok());
+    auto inst = d->CreateInstance(test::Instance(1, "vpn1", 0));  // gateway 10.0.0.254/24
+    ASSERT_TRUE(inst.ok());
+    VpnInstanceDataplane& vrf = *inst.value();
+    LocalPort tap1 = test::Port("tap1"), tap2 = test::Port("tap2");
+    tap1.gateway = bgp::Prefix{test::Ip("10.0.0.254"), 24};
+    tap2.gateway = bgp::Prefix{test::Ip("10.0.5.254"), 24};
+    ASSERT_TRUE(vrf.VifPlugged(test::Mac("52:54:00:00:00:01"), test::Ip("10.0.0.1"), tap1, 20, Direction::kBoth).ok());
+    ASSERT_TRUE(vrf.VifPlugged(test::Mac("52:54:00:00:00:02"), test::Ip("10.0.5.1"), tap2, 21, Direction::kBoth).ok());
+    ASSERT_TRUE(vrf.VifPlugged(test::Mac("52:54:00:00:00:03"), test::Ip("10.0.5.2"), tap2, 22, Direction::kBoth).ok());
+    Drain(io, *d);
+    std::string log = fake.Log();
+    const std::string r1 = "priority=36865,arp,in_port=tap1,arp_op=1,arp_tpa=10.0.0.254";
+    const std::string r2 = "priority=36865,arp,in_port=tap2,arp_op=1,arp_tpa=10.0.5.254";
+    EXPECT_NE(log.find("flow add table=0,cookie=0x1," + r1), std::string::npos) << log;
+    EXPECT_NE(log.find("flow add table=0,cookie=0x1," + r2), std::string::npos) << log;
+    EXPECT_EQ(log.find("in_port=tap2,arp_op=1,arp_tpa=10.0.0.254"), std::string::npos) << log;
+    EXPECT_EQ(vrf.ToJson()["gateways"], nlohmann::json({"10.0.0.254/24", "10.0.5.254/24"}));
+    // a route in the second subnet is in a subnet of the VRF: no dec_ttl
+    ASSERT_TRUE(vrf.SetupRemoteEndpoint(test::VpnRoute("10.0.5.9/32", "192.168.100.2", 30,
+                                                       {Encapsulation::kMplsOverGre}))
+                    .ok());
+    Drain(io, *d);
+    log = fake.Log();
+    const size_t group = log.find("group add_or_mod group_id=1");
+    ASSERT_NE(group, std::string::npos);
+    EXPECT_EQ(log.find("dec_ttl", group), std::string::npos) << log;
+    // one of tap2's two endpoints leaves: its responder stays; the last removes it
+    ASSERT_TRUE(vrf.VifUnplugged(test::Mac("52:54:00:00:00:02"), test::Ip("10.0.5.1"), tap2, 21, Direction::kBoth, false).ok());
+    Drain(io, *d);
+    EXPECT_EQ(fake.Log().find("flow delete_strict table=0," + r2), std::string::npos);
+    ASSERT_TRUE(vrf.VifUnplugged(test::Mac("52:54:00:00:00:03"), test::Ip("10.0.5.2"), tap2, 22, Direction::kBoth, true).ok());
+    Drain(io, *d);
+    log = fake.Log();
+    EXPECT_NE(log.find("flow delete_strict table=0," + r2), std::string::npos) << log;
+    EXPECT_EQ(log.find("flow delete_strict table=0," + r1), std::string::npos) << log;
+    EXPECT_EQ(vrf.ToJson()["gateways"], nlohmann::json({"10.0.0.254/24"}));
+}
+
 TEST(OvsDriver, EcmpBucketsFollowTheConsistentHashOrder) {
     FakeOvs fake;
     boost::asio::io_context io;

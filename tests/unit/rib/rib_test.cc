@@ -722,5 +722,79 @@ TEST_F(RibTest, PinnedScanNeitherSkipsNorRepeats) {
     EXPECT_EQ(n, 500u);
 }
 
+// A peer's routes dropped in slices under a pin: each slice logs at most
+// its size, the change indices stay valid (EntryAt: the key, no paths once
+// withdrawn), other peers' routes are untouched, and the first drain after
+// the unpin erases every emptied entry (compaction: more than a quarter).
+TEST_F(RibTest, DropPeerSliceUnderAPin) {
+    AddPeer(1);
+    AddPeer(2);
+    std::vector<VpnNlri> routes;
+    for (uint32_t i = 0; i < 1000; ++i) routes.push_back(Route(i));
+    Announce(1, VpnAttrs(1), routes);
+    Announce(2, VpnAttrs(2), std::vector<VpnNlri>{Route(5000), Route(5001)});
+    rib.DrainChanges([](const RouteChange&) {});
+    rib.PinLayout(kVpn, true);
+    uint32_t cursor = 0;
+    size_t slices = 0, logged = 0;
+    std::vector<std::pair<uint32_t, RouteKey>> seen;
+    while (rib.PathCount(1, kVpn) > 0) {
+        EXPECT_LE(rib.DropPeerSlice(1, kVpn, cursor, 300), 300u);
+        ++slices;
+        rib.DrainChanges([&](const RouteChange& c) {
+            ++logged;
+            EXPECT_EQ(c.best, nullptr);
+            seen.emplace_back(c.index, c.key);
+        });
+    }
+    EXPECT_EQ(slices, 4u);
+    EXPECT_EQ(logged, 1000u);
+    for (const auto& [idx, key] : seen) {
+        RouteKey k;
+        std::span<const Path> paths;
+        ASSERT_TRUE(rib.EntryAt(kVpn, idx, k, paths));
+        EXPECT_EQ(k, key);
+        EXPECT_TRUE(paths.empty());
+    }
+    EXPECT_EQ(BestPeer(5000), 2);
+    rib.PinLayout(kVpn, false);
+    rib.DrainChanges([](const RouteChange&) {});
+    EXPECT_EQ(rib.RouteCount(kVpn), 2u);
+    size_t n = 0;
+    rib.ForEachRoute(kVpn, [&](const RouteKey&, std::span<const Path>) { ++n; });
+    EXPECT_EQ(n, 2u);
+    RouteKey k;
+    std::span<const Path> paths;
+    EXPECT_FALSE(rib.EntryAt(kVpn, 2, k, paths));  // two entries left: 0 and 1
+    EXPECT_EQ(BestPeer(5001), 2);
+}
+
+// Paths with a path id, two labels or an EVPN ESI keep them (out of line).
+TEST_F(RibTest, PathDataOutOfLine) {
+    AddPeer(1);
+    VpnNlri a = Route(1, 7);  // ADD-PATH path id 7
+    VpnNlri b = Route(2);
+    b.labels.count = 2;
+    b.labels.raw[1] = 0x000641;
+    Announce(1, VpnAttrs(1), std::vector<VpnNlri>{a, b});
+    auto pa = rib.Paths(Key(1));
+    ASSERT_EQ(pa.size(), 1u);
+    EXPECT_EQ(pa[0].path_id(), 7u);
+    EXPECT_EQ(pa[0].labels(), a.labels);
+    const Path* pb = rib.Best(Key(2));
+    ASSERT_NE(pb, nullptr);
+    EXPECT_EQ(pb->labels(), b.labels);
+    EXPECT_EQ(pb->path_id(), 0u);
+    EXPECT_EQ(&pb->attributes(), pa[0].attrs().get());
+    // The same again is no change; another label is.
+    Drain();
+    Announce(1, VpnAttrs(1), std::vector<VpnNlri>{a, b});
+    EXPECT_TRUE(Drain().empty());
+    b.labels.raw[1] = 0x000651;
+    Announce(1, VpnAttrs(1), b);
+    EXPECT_EQ(Drain().size(), 1u);
+    EXPECT_EQ(rib.Best(Key(2))->labels(), b.labels);
+}
+
 }  // namespace
 }  // namespace bagpipe::bgp

@@ -387,6 +387,23 @@ TEST_F(SpeakerTest, SlowClientDoesNotStallTheOthers) {
                  << rr_->PeerStatus()[2].nlri_announced_out << " queued "
                  << rr_->PeerStatus()[2].session.queued_bytes << " state "
                  << FsmStateName(rr_->PeerStatus()[2].session.state) << " eof " << slow.eof();
+
+    // Withdrawals wait the same way (the backlog keeps the withdrawn entries
+    // in the pinned table until they are replayed): the others see the routes
+    // go at once, the slow one gets every withdrawal once it reads again, and
+    // the table ends empty.
+    const uint64_t withdrawn_before = rr_->PeerStatus()[2].nlri_withdrawn_out;
+    clients_[0]->Withdraw(kVpn, NlriList(Routes(0, n)));
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == 0; }, 30000ms));
+    EXPECT_GT(rr_->PeerStatus()[2].backlog, 0u);
+    ASSERT_TRUE(RunUntil(io_, [&] {
+        slow.Drain();
+        auto s = rr_->PeerStatus()[2];
+        return s.backlog == 0 && s.nlri_withdrawn_out >= withdrawn_before + n &&
+               s.session.queued_bytes == 0;
+    }, 60000ms)) << "backlog " << rr_->PeerStatus()[2].backlog << " withdrawn "
+                 << rr_->PeerStatus()[2].nlri_withdrawn_out;
+    EXPECT_EQ(rr_->rib().RouteCount(kVpn), 0u);
 }
 
 // A new peer gets the table then End-of-RIB; a ROUTE-REFRESH gets it again.

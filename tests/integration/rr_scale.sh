@@ -14,9 +14,11 @@
 #      more announce/withdraw cycles must not grow it by more than 50 % of that
 #      cost (a leaked route table would add ~40-100 % per cycle; glibc
 #      fragmentation noise measured 2-16 %), and after the
-#      withdrawal it must be below before + 90 % of the cost + 2 MiB.
-#      RR_SCALE_STRICT_MEMORY=1 also requires before + 30 % + 2 MiB (the RR
-#      keeps its hash tables' capacity: see docs/route-reflector.md).
+#      withdrawal it must be below before + 60 % of the cost + 2 MiB (the RR
+#      compacts its emptied table and calls malloc_trim after a large drop;
+#      measured: 45-50 % of the cost stays, mostly glibc arenas and the
+#      attribute store). RR_SCALE_STRICT_MEMORY=1 also requires before + 30 %
+#      + 2 MiB.
 #   3. A slow client (rawpeer.py reading at 50 kB/s, 1/100 of a bench client,
 #      with a 16 KiB receive buffer; the RR's output_queue_bytes at its minimum
 #      of 64 KiB so back-pressure engages) does not delay the 20 others:
@@ -184,9 +186,9 @@ else
   else
     bad "memory grows per cycle: +$((ANON3 - ANON1)) KiB > 50 % of the table cost ($((COST / 2)) KiB): a leak"
   fi
-  LIMIT=$((ANON0 + COST * 9 / 10 + 2048))
+  LIMIT=$((ANON0 + COST * 6 / 10 + 2048))
   if [ "$ANON1" -le "$LIMIT" ]; then
-    ok "after the withdrawal $ANON1 KiB <= before + 90 % of the cost + 2 MiB ($LIMIT KiB); returned $(((PEAK_ANON - ANON1) * 100 / COST)) % of the cost"
+    ok "after the withdrawal $ANON1 KiB <= before + 60 % of the cost + 2 MiB ($LIMIT KiB); returned $(((PEAK_ANON - ANON1) * 100 / COST)) % of the cost"
   else
     bad "after the withdrawal $ANON1 KiB > $LIMIT KiB: the table was not freed"
   fi

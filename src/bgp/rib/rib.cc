@@ -558,54 +558,23 @@ public:
     }
 
     void Drain(const ChangeFn& fn) override {
-        std::vector<uint32_t> empties;
         for (LogEntry& l : changed_) {
             EntryT& e = At(l.idx);
             e.set_flag(PathSet::kChanged, false);
             fn(RouteChange{family_, RouteKey(family_, e.key.data()),
                            e.empty() ? nullptr : &e[0], l.old_peer, l.old_attrs.get(), l.idx});
-            if (e.empty()) empties.push_back(l.idx);
         }
         // A big batch leaves a big log: give its memory back.
         if (changed_.capacity() > kKeptLogCapacity)
             std::vector<LogEntry>().swap(changed_);
         else
             changed_.clear();
-        // While a scan (Visit) is under way, entries must keep their indices:
-        // empties wait, in place, for a drain with no scan.
-        if (pins_ > 0) {
-            // Once a quarter of the entries wait, the first drain with no
-            // pin compacts the whole array: their indices need not be kept.
-            if (!compact_pending_) {
-                deferred_.insert(deferred_.end(), empties.begin(), empties.end());
-                if (deferred_.size() * 4 >= size_) {
-                    compact_pending_ = true;
-                    std::vector<uint32_t>().swap(deferred_);
-                }
-            }
-            return;
-        }
-        if (compact_pending_) {
-            compact_pending_ = false;
-            Compact();  // drops every empty entry, this drain's included
-            return;
-        }
-        if (!deferred_.empty()) {
-            for (uint32_t idx : deferred_)
-                if (idx < size_ && At(idx).empty() && !At(idx).flag(PathSet::kChanged))
-                    empties.push_back(idx);
-            std::vector<uint32_t>().swap(deferred_);
-            std::sort(empties.begin(), empties.end());
-            empties.erase(std::unique(empties.begin(), empties.end()), empties.end());
-        }
-        if (empties.size() * 4 >= size_) {
-            Compact();  // a quarter or more of the entries go: rebuild
-            return;
-        }
-        // Erasing moves the last entry into the hole: going from the highest
-        // index down, no entry still to erase is ever moved.
-        std::sort(empties.begin(), empties.end(), std::greater<>());
-        for (uint32_t idx : empties) EraseEntry(idx);
+        // Entries left without paths stay in place (a key announced again
+        // reuses its entry) until they are a quarter of the array, and then
+        // go all at once (Compact: sequential, where erasing them one by one
+        // cost three random index probes each). While a scan or a backlog
+        // holds indices (pins), nothing moves.
+        if (pins_ == 0 && size_ > live_ && (size_ - live_) * 4 >= size_) Compact();
     }
 
 private:
@@ -684,25 +653,6 @@ private:
     // ones too, until a drain erases them), so entries [0, end) are exactly
     // the index's elements.
     void Regrow(uint32_t end) { RebuildIndex(end, std::max<size_t>(2 * index_.size() + 2, 64)); }
-
-    void EraseFromIndex(uint32_t idx) {
-        auto it = index_.find(Probe{At(idx).key.data(), HashKey(At(idx).key.data())});
-        if (it != index_.end()) index_.erase(it);
-    }
-
-    // Removes entry idx (empty, not in the change log) from the dense array.
-    void EraseEntry(uint32_t idx) {
-        const uint32_t last = static_cast<uint32_t>(size_ - 1);
-        EraseFromIndex(idx);
-        if (idx != last) {
-            EraseFromIndex(last);
-            At(idx) = std::move(At(last));
-            index_.insert(idx);
-        }
-        pages_.back().pop_back();
-        if (pages_.back().empty() && pages_.size() > 1) pages_.pop_back();
-        --size_;
-    }
 
     // Drops every empty entry (none may be in the change log), keeping the
     // others in order, and rebuilds the index at the new size: O(entries)
@@ -830,8 +780,6 @@ private:
     };
     std::vector<LogEntry> changed_;
     uint32_t pins_ = 0;               // scans under way (Rib::PinLayout)
-    std::vector<uint32_t> deferred_;  // empties kept in place while pinned
-    bool compact_pending_ = false;    // too many empties kept to list them: compact
 };
 
 }  // namespace detail

@@ -17,8 +17,9 @@
 // 0.875-0.44), grown by rebuilding it from the dense array in order: 38-44
 // octets a route plus the shared attribute sets. Each further
 // path of a key costs 16 octets in the key's heap array. Keys left without
-// paths are erased at drain time, one by one, or by compacting the array and
-// rebuilding the index when a quarter or more of them go (DropPeer).
+// paths keep their (empty) entry, reused if the key comes back, until a
+// drain finds them a quarter or more of the array: then the array is
+// compacted and the index rebuilt, sequentially.
 //
 // Best path (SelectBest in rib.cc): RFC 4271 §9.1.2.2 and RFC 4456 §9, as
 // eliminations over the candidate set, so the outcome does not depend on
@@ -37,9 +38,9 @@
 // drain, which is what the export stage derives withdrawals from.
 //
 // Scans. VisitRoutes walks a family's dense array from a cursor; while a
-// scan is under way (PinLayout) drains leave emptied entries in place, so the
-// cursor neither skips nor repeats keys; they are erased by the first drain
-// after the last scan ends.
+// scan is under way (PinLayout) drains never compact, so the cursor neither
+// skips nor repeats keys (and entry indices, RouteChange::index, stay
+// valid); the first drain after the last pin ends compacts if due.
 //
 // Executor: the event-loop thread only; no locks. No method may be called
 // from inside a DrainChanges or ForEachRoute callback.
@@ -204,7 +205,7 @@ public:
     // Keys logged since the last drain.
     size_t PendingChanges() const;
     // Calls fn once per logged key, family by family, then clears the log and
-    // frees the keys left without paths.
+    // compacts the table when its keys left without paths are a quarter of it.
     void DrainChanges(const std::function<void(const RouteChange&)>& fn);
 
 private:

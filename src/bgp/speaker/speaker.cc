@@ -1,5 +1,6 @@
 #include "bgp/speaker/speaker.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -646,6 +647,20 @@ void BgpSpeaker::Flush() {
         on_change_();
     }
     if (more_drops) ScheduleFlush();
+    ReturnFreedMemory();
+}
+
+void BgpSpeaker::ReturnFreedMemory() {
+    size_t routes = 0;
+    for (size_t f = 1; f < kFamilyCount; ++f) routes += rib_.RouteCount(static_cast<Family>(f));
+    peak_routes_ = std::max(peak_routes_, routes);
+    // A table that shrank by 64 k routes and a quarter since the last time:
+    // glibc keeps freed heap memory (and raises its mmap threshold after
+    // large frees), so give it back explicitly, once per such drop.
+    if (peak_routes_ - routes >= 65536 && (peak_routes_ - routes) * 4 >= peak_routes_) {
+        malloc_trim(0);
+        peak_routes_ = routes;
+    }
 }
 
 void BgpSpeaker::StartDrop(Peer& p, Family family) {

@@ -234,6 +234,8 @@ private:
     void StartDrop(Peer& p, Family family);
     bool ContinueDrops(size_t budget = kDropSlice);  // true: more to drop
     void FinishDrops(Peer& p);
+    // malloc_trim after the Loc-RIB shrank a lot (a full withdrawal).
+    void ReturnFreedMemory();
     void ClearBacklog(Peer& p);
     bool Send(Peer& p, Bytes&& bytes, size_t announced, size_t withdrawn);
     bool Send(Peer& p, const std::shared_ptr<const Bytes>& bytes, size_t announced,
@@ -255,6 +257,7 @@ private:
     size_t drops_active_ = 0;  // (peer, family) drops under way
     bool changed_since_notify_ = false;
     uint64_t flushes_ = 0;
+    size_t peak_routes_ = 0;  // Loc-RIB routes, highest since the last malloc_trim
     std::function<void()> on_change_;
     FamilySet observed_;
     LocRibObserver observer_;

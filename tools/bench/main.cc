@@ -981,7 +981,7 @@ int main(int argc, char** argv) {
     app.add_option("--attr-sets", o.attr_sets, "Distinct attribute sets (MED = i % K)");
     app.add_option("--rts", o.rts, "Distinct route targets <as>:1..R; route i gets (i % R) + 1");
     app.add_option("--next-hop", o.next_hop, "IPv4 next hop of the routes (default: the injector address)");
-    app.add_option("--label-base", o.label_base, "MPLS label (or VNI) of every route");
+    app.add_option("--label-base", o.label_base, "MPLS label of every route (EVPN: VNI = 16 * L + 1)");
     app.add_option("--rd-base", o.rd_base, "Route distinguisher ADMIN:N (default <as>:1; IMET i uses N + i)");
     app.add_option("--client-rtc", o.client_rtc,
                    "off: no RTC capability; all: default RTC route; none: RTC, no route; fraction:F: "

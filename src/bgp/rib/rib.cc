@@ -397,6 +397,7 @@ public:
     virtual void Reserve(size_t n) = 0;
     virtual std::span<const Path> Paths(const RouteKey& key) const = 0;
     virtual size_t live() const = 0;
+    virtual size_t entries() const = 0;
     virtual size_t pending() const = 0;
     virtual void ForEach(const RouteFn& fn) const = 0;
     virtual bool Visit(uint32_t& cursor, size_t max_routes, const RouteFn& fn) const = 0;
@@ -522,6 +523,7 @@ public:
     }
 
     size_t live() const override { return live_; }
+    size_t entries() const override { return size_; }
     size_t pending() const override { return changed_.size(); }
 
     void ForEach(const RouteFn& fn) const override {
@@ -890,6 +892,11 @@ std::span<const Path> Rib::Paths(const RouteKey& key) const {
 size_t Rib::RouteCount(Family family) const {
     auto* t = Table(family);
     return t ? t->live() : 0;
+}
+
+size_t Rib::EmptyEntries(Family family) const {
+    auto* t = Table(family);
+    return t ? t->entries() - t->live() : 0;
 }
 
 size_t Rib::PathCount(PeerId peer, Family family) const {

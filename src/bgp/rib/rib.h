@@ -178,6 +178,9 @@ public:
     std::span<const Path> Paths(const RouteKey& key) const;
     // Keys of `family` with at least one path.
     size_t RouteCount(Family family) const;
+    // Entries of `family` left without paths and not erased yet (they wait
+    // for a compaction, which pins postpone).
+    size_t EmptyEntries(Family family) const;
     // Paths of `peer` in `family` (its Adj-RIB-In size).
     size_t PathCount(PeerId peer, Family family) const;
     // Calls fn(key, paths) for every key of `family` that has paths, in no

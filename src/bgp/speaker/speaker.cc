@@ -81,6 +81,7 @@ struct BgpSpeaker::Peer {
         std::vector<uint64_t> bits;
         size_t count = 0;   // bits set
         size_t cursor = 0;  // next bit to look at when replaying
+        std::chrono::steady_clock::time_point since;  // when it last went from empty to not
     };
     std::array<Backlog, kFamilyCount> backlog;
     size_t backlog_total = 0;
@@ -647,7 +648,32 @@ void BgpSpeaker::Flush() {
         on_change_();
     }
     if (more_drops) ScheduleFlush();
+    ResetStuckBacklogs();
     ReturnFreedMemory();
+}
+
+void BgpSpeaker::ResetStuckBacklogs() {
+    // A peer's backlog pins its family's table, so withdrawn entries cannot
+    // be compacted while it lasts. A peer that does not drain it while the
+    // table churns would make the table grow without bound: once the waiting
+    // empty entries outnumber the routes (and 64 k) and a backlog has lasted
+    // kStuckBacklog, its peer is reset (Cease, out of resources) and gets a
+    // fresh table when it comes back. A mass withdrawal alone does not do
+    // it: a peer that reads replays its backlog in seconds.
+    const auto now = std::chrono::steady_clock::now();
+    for (size_t f = 0; f < kFamilyCount; ++f) {
+        const Family family = static_cast<Family>(f);
+        const size_t empties = rib_.EmptyEntries(family);
+        if (empties < 65536 || empties < rib_.RouteCount(family)) continue;
+        for (auto& q : peers_) {
+            const Peer::Backlog& b = q->backlog[f];
+            if (!q->up || b.count == 0 || now - b.since < kStuckBacklog) continue;
+            spdlog::warn("bgp: {}: its backlog of {} {} routes holds {} withdrawn entries: resetting it",
+                         q->session->name(), q->backlog[f].count, FamilyName(family), empties);
+            q->session->AutomaticStop(notif::kOutOfResources,
+                                      "not reading: its backlog blocks the table's compaction");
+        }
+    }
 }
 
 void BgpSpeaker::ReturnFreedMemory() {
@@ -983,6 +1009,7 @@ bool BgpSpeaker::RunScan(Peer& p, ScanJob& job) {
 void BgpSpeaker::AddToBacklog(Peer& p, Family family, uint32_t index) {
     Peer::Backlog& b = p.backlog[FamilyIndex(family)];
     if (b.count == 0 && b.bits.empty()) rib_.PinLayout(family, true);
+    if (b.count == 0) b.since = std::chrono::steady_clock::now();
     const size_t word = index / 64;
     if (word >= b.bits.size()) b.bits.resize(std::max(word + 1, b.bits.size() * 2), 0);
     const uint64_t bit = uint64_t{1} << (index % 64);

@@ -236,6 +236,9 @@ private:
     void FinishDrops(Peer& p);
     // malloc_trim after the Loc-RIB shrank a lot (a full withdrawal).
     void ReturnFreedMemory();
+    // Resets the peers whose backlog keeps too many withdrawn entries alive.
+    static constexpr std::chrono::seconds kStuckBacklog{120};
+    void ResetStuckBacklogs();
     void ClearBacklog(Peer& p);
     bool Send(Peer& p, Bytes&& bytes, size_t announced, size_t withdrawn);
     bool Send(Peer& p, const std::shared_ptr<const Bytes>& bytes, size_t announced,

@@ -657,7 +657,7 @@ void BgpSpeaker::ResetStuckBacklogs() {
     // be compacted while it lasts. A peer that does not drain it while the
     // table churns would make the table grow without bound: once the waiting
     // empty entries outnumber the routes (and 64 k) and a backlog has lasted
-    // kStuckBacklog, its peer is reset (Cease, out of resources) and gets a
+    // config_.stuck_backlog, its peer is reset (Cease, out of resources) and gets a
     // fresh table when it comes back. A mass withdrawal alone does not do
     // it: a peer that reads replays its backlog in seconds.
     const auto now = std::chrono::steady_clock::now();
@@ -667,7 +667,7 @@ void BgpSpeaker::ResetStuckBacklogs() {
         if (empties < 65536 || empties < rib_.RouteCount(family)) continue;
         for (auto& q : peers_) {
             const Peer::Backlog& b = q->backlog[f];
-            if (!q->up || b.count == 0 || now - b.since < kStuckBacklog) continue;
+            if (!q->up || b.count == 0 || now - b.since < config_.stuck_backlog) continue;
             spdlog::warn("bgp: {}: its backlog of {} {} routes holds {} withdrawn entries: resetting it",
                          q->session->name(), q->backlog[f].count, FamilyName(family), empties);
             q->session->AutomaticStop(notif::kOutOfResources,

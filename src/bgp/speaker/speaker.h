@@ -49,6 +49,10 @@ struct SpeakerConfig {
     // that sends none (GoBGP without graceful restart) is treated as ready
     // after this long, in FSM seconds (the peer's time_scale).
     uint32_t rtc_end_of_rib_timeout = 5;
+    // A peer whose back-pressure backlog lasts this long while the withdrawn
+    // entries it keeps in the table outnumber the routes (and 64 k) is reset
+    // (ResetStuckBacklogs).
+    std::chrono::milliseconds stuck_backlog{120'000};
     std::vector<SpeakerPeerConfig> peers;
 };
 
@@ -237,7 +241,6 @@ private:
     // malloc_trim after the Loc-RIB shrank a lot (a full withdrawal).
     void ReturnFreedMemory();
     // Resets the peers whose backlog keeps too many withdrawn entries alive.
-    static constexpr std::chrono::seconds kStuckBacklog{120};
     void ResetStuckBacklogs();
     void ClearBacklog(Peer& p);
     bool Send(Peer& p, Bytes&& bytes, size_t announced, size_t withdrawn);

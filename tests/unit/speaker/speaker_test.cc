@@ -107,6 +107,7 @@ protected:
             if (rr_tweak_) rr_tweak_(p);
             rr.peers.push_back(p);
         }
+        if (rr_config_tweak_) rr_config_tweak_(rr);
         rr_ = std::make_unique<BgpSpeaker>(io_.get_executor(), rr);
         ASSERT_FALSE(rr_->Start());
         const uint16_t port = rr_->listen_endpoint()->port();
@@ -184,6 +185,7 @@ protected:
     bool ebgp_last_ = false;  // the last client is an eBGP neighbour (AS 65001)
     std::function<void(PeerSessionConfig&)> tweak_;    // every session, both sides
     std::function<void(SpeakerPeerConfig&)> rr_tweak_;  // the RR's peers
+    std::function<void(SpeakerConfig&)> rr_config_tweak_;  // the RR itself
     boost::asio::io_context io_;
     std::unique_ptr<BgpSpeaker> rr_;
     std::vector<std::unique_ptr<BgpSpeaker>> clients_;
@@ -403,6 +405,38 @@ TEST_F(SpeakerTest, SlowClientDoesNotStallTheOthers) {
                s.session.queued_bytes == 0;
     }, 60000ms)) << "backlog " << rr_->PeerStatus()[2].backlog << " withdrawn "
                  << rr_->PeerStatus()[2].nlri_withdrawn_out;
+    EXPECT_EQ(rr_->rib().RouteCount(kVpn), 0u);
+}
+
+// A client that does not read while the table is withdrawn keeps the
+// withdrawn entries pinned: past stuck_backlog (0 here) with more withdrawn
+// entries than routes (and 64 k), it is reset with Cease 6/8, and the table
+// is compacted.
+TEST_F(SpeakerTest, StuckBacklogIsReset) {
+    rr_tweak_ = [](SpeakerPeerConfig& p) {
+        p.session.high_water_bytes = 64 * 1024;
+        p.session.low_water_bytes = 16 * 1024;
+        p.session.send_buffer_bytes = 32 * 1024;
+    };
+    rr_config_tweak_ = [](SpeakerConfig& c) { c.stuck_backlog = std::chrono::milliseconds(0); };
+    Build({true, true, true}, false);
+    auto slow_ptr = ReplaceWithRawPeer(2, 64 * 1024);
+    ASSERT_TRUE(slow_ptr);
+    const uint32_t n = 70000;
+    clients_[0]->Announce(kVpn, NlriList(Routes(0, n)), VpnAttrs(1),
+                          NextHop{IpAddress::V4(0x7f003c0b), {}});
+    ASSERT_TRUE(RunUntil(io_, [&] { return Count(1) == n; }, 30000ms));
+    ASSERT_GT(rr_->PeerStatus()[2].backlog, 0u);
+    clients_[0]->Withdraw(kVpn, NlriList(Routes(0, n)));
+    ASSERT_TRUE(RunUntil(io_, [&] {
+        auto e = rr_->PeerStatus()[2].session.last_error;
+        return Count(1) == 0 && e && e->sent && e->code == notif::kCease &&
+               e->subcode == notif::kOutOfResources;
+    }, 30000ms)) << "last error "
+                 << (rr_->PeerStatus()[2].session.last_error
+                         ? int(rr_->PeerStatus()[2].session.last_error->subcode)
+                         : -1);
+    ASSERT_TRUE(RunUntil(io_, [&] { return rr_->rib().EmptyEntries(kVpn) == 0; }, 5000ms));
     EXPECT_EQ(rr_->rib().RouteCount(kVpn), 0u);
 }
 

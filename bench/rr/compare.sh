@@ -11,12 +11,26 @@
 # importing 1 %), withdraw, flap. --quick: 100 k (RTC 20 k, GoBGP EVPN 5 k).
 # Writes bench/rr/results/<date>[-quick].{md,json} and docs/rr-compare.png
 # (quick: next to the results); --update-benchmarks rewrites the section
-# "## Route reflector side by side" of BENCHMARKS.md. Needs root (port 179),
-# bash, python3, gnuplot (gnuplot-nox) and the five RRs from Debian.
+# "## Route reflector side by side" of BENCHMARKS.md. Needs root (port 179);
+# installs what is missing of the project's Debian packages first (the five
+# RRs, gnuplot-nox for the chart, the build tools: scripts/lib/packages.sh),
+# unless --no-install is the first argument.
 # Every process is stopped by PID; the driver is bench/rr/compare.py.
 set -u -o pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BAGPIPE_BUILD_DIR:-$ROOT/build}
+if [ "${1:-}" = --no-install ]; then
+  shift
+else
+  # shellcheck source=../../scripts/lib/packages.sh
+  source "$ROOT/scripts/lib/packages.sh"
+  trap bagpipe_packages_cleanup EXIT
+  bagpipe_install_packages >&2 || { echo "compare.sh: package install failed" >&2; exit 2; }
+  trap - EXIT
+fi
+if [ ! -d "$BUILD" ]; then
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja >&2 || exit 2
+fi
 if [ ! -x "$BUILD/src/daemon/bagpipe-bgp" ] || [ ! -x "$BUILD/tools/bagpipe-bgp-bench" ]; then
   echo "compare.sh: building bagpipe-bgp and bagpipe-bgp-bench in $BUILD" >&2
   ninja -C "$BUILD" -j2 bagpipe-bgp bagpipe-bgp-bench >&2 || exit 2

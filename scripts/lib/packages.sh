@@ -20,6 +20,8 @@ BAGPIPE_PACKAGES=(
   iproute2 iputils-ping procps psmisc python3
   # real dataplanes: Open vSwitch (userspace datapath, private instances) and captures
   openvswitch-switch tcpdump
+  # the route-reflector comparison's chart (bench/rr/compare.sh)
+  gnuplot-nox
 )
 
 # The maintainer scripts of gobgpd, frr, bird2, openbgpd and exabgp enable and try to start

@@ -302,6 +302,12 @@ private:
                           bool add, Batch& out);
     void ReleasePort(std::map<std::string, Port>::iterator it, Batch& out);
     nl::Route RemoteRoute(const bgp::Prefix& prefix) const;
+    // Whether a local endpoint's host route holds `prefix` in the table. A
+    // local route and remote ones for one prefix share the table's single
+    // slot for it: the local one wins (its plug replaces the remote route,
+    // removing a remote route leaves it, and its unplug puts the remote
+    // route back when remote next hops remain).
+    bool LocalRouteAt(const bgp::Prefix& prefix) const;
     void PeRef(const bgp::IpAddress& pe, const bgp::MacAddress& mac, uint32_t vni, Batch& out);
     void PeUnref(const bgp::IpAddress& pe, Batch& out);
     std::vector<nl::Request> PortRules(const std::string& ifname, bool add) const;
@@ -406,8 +412,19 @@ void IpvpnLinuxInstance::EndpointRequests(const EndpointKey& key, const Endpoint
                        fmt::format("neigh replace {} lladdr {} dev {}", ip.ToString(),
                                    mac.ToString(), ifname)});
     } else {
-        out.push_back({nl::DeleteRoute(route),
-                       fmt::format("route del {} table {}", route.destination.ToString(), table_)});
+        auto remote = remotes_.find(route.destination);
+        if (LocalRouteAt(route.destination)) {
+            // another local endpoint of the same address keeps its route
+        } else if (remote != remotes_.end() && !remote->second.empty()) {
+            // remote next hops for the same address remain: their route comes back
+            nl::Route back = RemoteRoute(route.destination);
+            out.push_back({nl::AddRoute(back, true),
+                           fmt::format("route replace {} table {} ({} next hop(s))",
+                                       route.destination.ToString(), table_, back.next_hops.size())});
+        } else {
+            out.push_back({nl::DeleteRoute(route),
+                           fmt::format("route del {} table {}", route.destination.ToString(), table_)});
+        }
         out.push_back({nl::DeleteNeighbour(n), fmt::format("neigh del {} dev {}", ip.ToString(), ifname)});
     }
     if (!vrf_) return;
@@ -632,6 +649,10 @@ DataplaneStatus IpvpnLinuxInstance::SetupRemoteEndpoint(const RemoteEndpoint& e)
         PeRef(e.remote_pe, *e.router_mac, e.label, batch);
     }
     hops[e.remote_pe] = e.label;
+    if (LocalRouteAt(e.prefix)) {  // a local endpoint holds the address: its route stays
+        driver_.Submit(std::move(batch));
+        return {};
+    }
     nl::Route route = RemoteRoute(e.prefix);
     batch.push_back({nl::AddRoute(route, true),
                      fmt::format("route replace {} table {} ({} next hop(s), last via {}{} dev {})",
@@ -652,7 +673,10 @@ DataplaneStatus IpvpnLinuxInstance::RemoveRemoteEndpoint(const RemoteEndpoint& e
     if (it == remotes_.end() || !it->second.count(e.remote_pe)) return {};
     it->second.erase(e.remote_pe);
     Batch batch;
-    if (it->second.empty()) {
+    if (LocalRouteAt(e.prefix)) {
+        // the table's route for this address is a local endpoint's: it stays
+        if (it->second.empty()) remotes_.erase(it);
+    } else if (it->second.empty()) {
         remotes_.erase(it);
         nl::Route route;
         route.destination = e.prefix;
@@ -697,6 +721,15 @@ DataplaneStatus IpvpnLinuxInstance::Cleanup() {
     batch.push_back({nl::DeleteLink(nl::LinkRef::ByName(dev_name_)), "link del " + dev_name_});
     driver_.Submit(std::move(batch));
     return {};
+}
+
+bool IpvpnLinuxInstance::LocalRouteAt(const bgp::Prefix& prefix) const {
+    if (prefix.length != (prefix.address.is_v6() ? 128 : 32)) return false;
+    for (const auto& [key, s] : endpoints_)
+        if (s.direction != Direction::kFromPort && std::get<1>(key) == prefix.address &&
+            ports_.count(std::get<2>(key)))
+            return true;
+    return false;
 }
 
 bool IpvpnLinuxInstance::WantsRoute(const nl::RouteInfo& r) const {

@@ -337,6 +337,38 @@ TEST_F(Fixture, RemotePrefixesOverVxlanWithEcmp) {
     EXPECT_EQ(j["remote_pes"]["192.0.2.3"]["router_mac"], "02:bb:c0:00:02:03");
 }
 
+// An address both local and remote (an anycast /32 behind this host and
+// another): the table has one route for it, the local port's, whatever the
+// order of plug, remote route and their removal.
+TEST_F(Fixture, LocalEndpointRouteWinsOverARemoteOneForTheSameAddress) {
+    Make();
+    LocalPort port{"tap1", std::nullopt, std::nullopt};
+    const auto mac = Mac("52:54:00:00:09:03");
+    // the remote route first, then the local plug replaces it
+    ASSERT_TRUE(vrf->SetupRemoteEndpoint(Remote("10.1.9.9/32", "192.0.2.2")).ok());
+    EXPECT_TRUE(Has(kernel->LastAsync(),
+                    "route replace 10.1.9.9/32 table 1001 (1 next hop(s), last via 192.0.2.2 dev vrfvx-1)"));
+    ASSERT_TRUE(vrf->VifPlugged(mac, Ip("10.1.9.9"), port, 17, Direction::kBoth).ok());
+    EXPECT_TRUE(Has(kernel->LastAsync(), "route replace 10.1.9.9/32 dev tap1 table 1001"));
+    // the VPN layer drops the remote route (the local one is best): the
+    // local route must not go with it
+    ASSERT_TRUE(vrf->RemoveRemoteEndpoint(Remote("10.1.9.9/32", "192.0.2.2")).ok());
+    for (const auto& l : kernel->LastAsync()) EXPECT_EQ(l.rfind("route", 0), std::string::npos) << l;
+    // a remote route arriving while the local endpoint is there leaves it too
+    const size_t before = kernel->async_batches.size();
+    ASSERT_TRUE(vrf->SetupRemoteEndpoint(Remote("10.1.9.9/32", "192.0.2.3", 7002, "02:bb:c0:00:02:03")).ok());
+    for (size_t b = before; b < kernel->async_batches.size(); ++b)
+        for (const auto& r : kernel->async_batches[b]) EXPECT_EQ(r.label.rfind("route", 0), std::string::npos) << r.label;
+    // the local endpoint leaves: the remote route comes back instead of a delete
+    ASSERT_TRUE(vrf->VifUnplugged(mac, Ip("10.1.9.9"), port, 17, Direction::kBoth, true).ok());
+    auto a = kernel->LastAsync();
+    EXPECT_TRUE(Has(a, "route replace 10.1.9.9/32 table 1001 (1 next hop(s))"));
+    EXPECT_FALSE(Has(a, "route del 10.1.9.9/32 table 1001"));
+    // and the last remote next hop leaving deletes it
+    ASSERT_TRUE(vrf->RemoveRemoteEndpoint(Remote("10.1.9.9/32", "192.0.2.3", 7002, "02:bb:c0:00:02:03")).ok());
+    EXPECT_TRUE(Has(kernel->LastAsync(), "route del 10.1.9.9/32 table 1001"));
+}
+
 TEST_F(Fixture, CleanupRemovesEverythingOfTheInstance) {
     Make();
     LocalPort port{"tap1", std::nullopt, std::nullopt};

@@ -308,6 +308,7 @@ private:
     // removing a remote route leaves it, and its unplug puts the remote
     // route back when remote next hops remain).
     bool LocalRouteAt(const bgp::Prefix& prefix) const;
+    void CountLocal(const EndpointKey& key, const EndpointState& s, bool add);
     void PeRef(const bgp::IpAddress& pe, const bgp::MacAddress& mac, uint32_t vni, Batch& out);
     void PeUnref(const bgp::IpAddress& pe, Batch& out);
     std::vector<nl::Request> PortRules(const std::string& ifname, bool add) const;
@@ -321,6 +322,9 @@ private:
     bool cleaned_ = false;
     std::map<std::string, Port> ports_;
     std::map<EndpointKey, EndpointState> endpoints_;
+    // addresses whose host route is a local port's (endpoints with an IP,
+    // direction both/to-port) → how many such endpoints
+    std::map<bgp::IpAddress, size_t> local_ips_;
     std::map<bgp::IpAddress, std::set<std::string>> gateway_ports_;
     // prefix → remote PE → label (VNI in tables mode)
     std::map<bgp::Prefix, std::map<bgp::IpAddress, uint32_t>> remotes_;
@@ -496,7 +500,9 @@ DataplaneStatus IpvpnLinuxInstance::VifPlugged(const bgp::MacAddress& mac,
     } else if (old->second.gateway) {
         GatewayUnref(p, port.linuxif, *old->second.gateway, batch);
     }
+    if (old != endpoints_.end()) CountLocal(key, old->second, false);
     endpoints_[key] = state;
+    CountLocal(key, state, true);
     batch.push_back({nl::SetLinkUp(nl::LinkRef::ByIndex(p.index), true),
                      fmt::format("link set {} up", port.linuxif)});
     if (state.gateway && new_gateway) GatewayRef(p, port.linuxif, *state.gateway, batch);
@@ -529,6 +535,7 @@ DataplaneStatus IpvpnLinuxInstance::VifUnplugged(const bgp::MacAddress& mac,
         const EndpointKey key = e->first;
         const EndpointState state = e->second;
         endpoints_.erase(e);
+        CountLocal(key, state, false);
         if (p.endpoints > 0) --p.endpoints;
         EndpointRequests(key, state, p.index, false, batch);
         if (state.gateway) GatewayUnref(p, port.linuxif, *state.gateway, batch);
@@ -710,6 +717,7 @@ DataplaneStatus IpvpnLinuxInstance::Cleanup() {
     while (!endpoints_.empty()) {
         const auto [key, state] = *endpoints_.begin();
         endpoints_.erase(endpoints_.begin());
+        CountLocal(key, state, false);
         auto p = ports_.find(std::get<2>(key));
         if (p != ports_.end()) EndpointRequests(key, state, p->second.index, false, batch);
     }
@@ -724,12 +732,17 @@ DataplaneStatus IpvpnLinuxInstance::Cleanup() {
 }
 
 bool IpvpnLinuxInstance::LocalRouteAt(const bgp::Prefix& prefix) const {
-    if (prefix.length != (prefix.address.is_v6() ? 128 : 32)) return false;
-    for (const auto& [key, s] : endpoints_)
-        if (s.direction != Direction::kFromPort && std::get<1>(key) == prefix.address &&
-            ports_.count(std::get<2>(key)))
-            return true;
-    return false;
+    return prefix.length == (prefix.address.is_v6() ? 128 : 32) && local_ips_.count(prefix.address);
+}
+
+void IpvpnLinuxInstance::CountLocal(const EndpointKey& key, const EndpointState& s, bool add) {
+    const bgp::IpAddress& ip = std::get<1>(key);
+    if (ip.empty() || s.direction == Direction::kFromPort) return;
+    if (add) {
+        ++local_ips_[ip];
+    } else if (auto it = local_ips_.find(ip); it != local_ips_.end() && --it->second == 0) {
+        local_ips_.erase(it);
+    }
 }
 
 bool IpvpnLinuxInstance::WantsRoute(const nl::RouteInfo& r) const {
